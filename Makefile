@@ -1,0 +1,34 @@
+# Two commands for a new user: `make run` (the main job) and `make test` (every test).
+# Both create .venv and install the pinned dependencies on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+SERVICES := $(wildcard services/*/pyproject.toml)
+
+.PHONY: install run test lint bench clean stack-down
+
+$(STAMP): requirements.lock $(SERVICES)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
+		-e 'services/common[stack]' $(foreach s,$(filter-out services/common/%,$(SERVICES)),-e $(dir $(s))) \
+		pytest pytest-timeout hypothesis ruff
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/lznews-stack up
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: install
+	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+stack-down:
+	$(BIN)/lznews-stack down
+
+clean:
+	rm -rf $(VENV) .lznews

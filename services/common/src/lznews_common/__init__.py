@@ -1,0 +1,1 @@
+"""Contracts shared by the lznews services: messages, settings, Kafka, search, metrics."""

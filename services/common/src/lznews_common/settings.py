@@ -1,0 +1,134 @@
+"""Every LZNEWS_* setting, defined once.
+
+Values come from the environment first, then from the env file that `lznews-stack up` writes
+(LZNEWS_ENV_FILE, default .lznews/stack.env), then the defaults below. Defaults suit real
+Kafka and Elasticsearch; the embedded stack writes the overrides its stand-ins need.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ENV_FILE = ".lznews/stack.env"
+
+
+def env_file() -> Path:
+    return Path(os.environ.get("LZNEWS_ENV_FILE", DEFAULT_ENV_FILE))
+
+
+class Settings(BaseSettings):
+    """All settings of all services. Each field is the env var LZNEWS_<FIELD NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="LZNEWS_", extra="ignore")
+
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated"
+    )
+    topic_prefix: str = Field("", description="Prefix for every topic name")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="Kafka security protocol"
+    )
+    kafka_sasl_mechanism: str | None = Field(
+        None, description="SASL mechanism (PLAIN, SCRAM-SHA-512)"
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name")
+    kafka_sasl_password: str | None = Field(None, description="SASL password")
+    kafka_ssl_cafile: str | None = Field(None, description="CA bundle for Kafka TLS")
+    kafka_ssl_certfile: str | None = Field(None, description="Client certificate for Kafka mTLS")
+    kafka_ssl_keyfile: str | None = Field(None, description="Client key for Kafka mTLS")
+    kafka_compression: Literal["gzip", "lz4", "zstd", "snappy", "none"] = Field(
+        "gzip", description="Producer compression codec"
+    )
+    kafka_max_request_bytes: int = Field(
+        16 * 1024 * 1024, description="Largest message the producer sends (raw pages can be big)"
+    )
+    # Real Kafka's defaults; the embedded Tansu broker holds JoinGroup for half the session
+    # timeout, so the stack env file lowers these to make group joins take seconds.
+    kafka_session_timeout_ms: int = Field(45000, description="Consumer group session timeout")
+    kafka_heartbeat_interval_ms: int = Field(3000, description="Consumer group heartbeat interval")
+    kafka_request_timeout_ms: int = Field(30000, description="Kafka request timeout")
+    topic_partitions: int = Field(6, description="Partitions for topics created by ensure-topics")
+    topic_replication: int = Field(1, description="Replication factor for created topics")
+
+    # --- Elasticsearch / OpenSearch ----------------------------------------------------------
+    es_url: str = Field(
+        "http://127.0.0.1:9200", description="Search cluster URL(s), comma separated"
+    )
+    es_flavor: Literal["elasticsearch", "opensearch"] = Field(
+        "elasticsearch", description="elasticsearch: versioned media types; opensearch: plain JSON"
+    )
+    es_api_key: str | None = Field(None, description="Elasticsearch API key (base64 id:key)")
+    es_username: str | None = Field(None, description="Basic auth user")
+    es_password: str | None = Field(None, description="Basic auth password")
+    es_verify_certs: bool = Field(True, description="Verify the cluster's TLS certificate")
+    es_ca_certs: str | None = Field(None, description="CA bundle for the cluster's TLS")
+    es_timeout_s: float = Field(30.0, description="Request timeout for the search cluster")
+    es_alias: str = Field("lznews-articles", description="Write alias of the article index")
+
+    # --- Every service -------------------------------------------------------------------------
+    metrics_host: str = Field("0.0.0.0", description="Bind address of /metrics and /healthz")
+    metrics_port: int = Field(0, description="Port of /metrics and /healthz (0 = service default)")
+    log_level: str = Field("INFO", description="Python log level")
+
+    # --- Crawler ---------------------------------------------------------------------------------
+    crawler_sites_file: str | None = Field(
+        None, description="YAML/JSON site list (default: bundled)"
+    )
+    crawler_user_agent: str = Field(
+        "lznews-crawler/0.1 (+https://github.com/lznews/lznews; policy-news monitor)",
+        description="User-Agent with a contact URL",
+    )
+    crawler_state_dir: str = Field(".lznews/crawler", description="Crawler seen-store directory")
+    crawler_allow_private: bool = Field(
+        False, description="Allow requests to private/loopback addresses (tests, offline mirror)"
+    )
+    crawler_max_page_bytes: int = Field(5 * 1024 * 1024, description="Response size cap")
+    crawler_replica_index: int = Field(0, description="This replica's index (site sharding)")
+    crawler_replica_count: int = Field(1, description="Number of crawler replicas")
+    crawler_metrics_port: int = Field(9101, description="Crawler /metrics port")
+
+    # --- Normaliser ------------------------------------------------------------------------------
+    normalizer_metrics_port: int = Field(9102, description="Normaliser /metrics port")
+    normalizer_web_port: int = Field(6066, description="Faust worker web port")
+    normalizer_data_dir: str = Field(".lznews/normalizer", description="Faust table data directory")
+
+    # --- Indexer ---------------------------------------------------------------------------------
+    indexer_metrics_port: int = Field(9103, description="Indexer /metrics port")
+    indexer_bulk_max_docs: int = Field(500, description="Flush a bulk at this many documents")
+    indexer_bulk_max_bytes: int = Field(5 * 1024 * 1024, description="Flush a bulk at this size")
+    indexer_bulk_max_wait_s: float = Field(2.0, description="Flush a bulk after this long")
+    indexer_retry_max_s: float = Field(60.0, description="Longest backoff between bulk retries")
+
+    def topic(self, base: str) -> str:
+        return f"{self.topic_prefix}{base}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and the stack env file (if present)."""
+    path = env_file()
+    return Settings(_env_file=path if path.exists() else None, **overrides)  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+def markdown_table() -> str:
+    """The settings table README.md carries: `python -m lznews_common.settings`."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, f in Settings.model_fields.items():
+        default = "" if f.default is None else f.default
+        rows.append(f"| `LZNEWS_{name.upper()}` | `{default}` | {f.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
