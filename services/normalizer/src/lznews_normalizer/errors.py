@@ -1,0 +1,23 @@
+"""Exceptions the worker turns into dead letters (stage + reason)."""
+
+from __future__ import annotations
+
+STAGES = ("decode", "extract", "repair", "convert", "metadata", "entities")
+
+
+class StageError(Exception):
+    """A stage could not process the page; ``stage`` says which, ``reason`` why."""
+
+    def __init__(self, stage: str, reason: str) -> None:
+        if stage not in STAGES:
+            raise ValueError(f"unknown stage {stage!r}")
+        super().__init__(f"{stage}: {reason}")
+        self.stage = stage
+        self.reason = reason
+
+
+class NotAnArticle(StageError):
+    """The page decoded fine but is not an article (listing, empty, too short, error page)."""
+
+    def __init__(self, reason: str, stage: str = "extract") -> None:
+        super().__init__(stage, reason)
