@@ -38,7 +38,8 @@ _CJK_PUNCT = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff1f\uff3b-\uff40\uff5b-\uff65\
 _SPACE_BEFORE_PUNCT = re.compile(
     f"(?<=[{HAN}{_CJK_PUNCT}]) +(?=[{_CJK_PUNCT}])|(?<=[{HAN}]) +(?=[,;:!](?![0-9]))"
 )
-_SPACE_AFTER_PUNCT = re.compile(f"(?<=[{_CJK_PUNCT}]) +(?=[{HAN}0-9])")
+# Not after closing quotes/brackets: titles use "“双轮驱动” 为城市" as a separator.
+_SPACE_AFTER_PUNCT = re.compile(f"(?<=[。，、；：！？“‘《（【]) +(?=[{HAN}0-9])")
 _PLAUSIBLE_PUNCT = set("。，、；：？！“”‘’《》（）【】—…·")
 
 
@@ -64,17 +65,6 @@ Lexicon = Callable[[str], int]
 
 
 @lru_cache(maxsize=1)
-def _jieba_freq() -> dict[str, int]:
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.dt.check_initialized()
-    return jieba.dt.FREQ
-
-
-@lru_cache(maxsize=1)
 def _t2s():  # noqa: ANN202 - opencc has no type stubs
     import opencc
 
@@ -82,7 +72,10 @@ def _t2s():  # noqa: ANN202 - opencc has no type stubs
 
 
 def default_lexicon(word: str) -> int:
-    return _jieba_freq().get(_t2s().convert(word), 0)
+    # Share the entity tagger's dictionary: one jieba dictionary in memory per process.
+    from .entities import default_tagger
+
+    return default_tagger().freq(_t2s().convert(word))
 
 
 @lru_cache(maxsize=1)

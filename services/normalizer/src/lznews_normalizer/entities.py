@@ -1,0 +1,254 @@
+"""Entities from the cleaned, simplified body: organisations, places, people, policy documents,
+amounts. Run on the body only, so link farms and spam never become entities.
+
+The tagger is pluggable (:class:`Tagger`); the default wraps jieba's POS tagger with the
+gazetteer loaded as user words. Rules on top of it build agency names (市科技局 + 兰州市 ->
+兰州市科技局) and catch the names jieba splits (王柠 -> 王/柠) from titles around them.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from typing import Protocol
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+
+
+class Tagger(Protocol):
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        """Split text into (word, POS) pairs using the ICTCLAS-style tags jieba uses
+        (ns place, nr person, nt organisation, n noun, v verb, x punctuation...)."""
+        ...
+
+
+# --- gazetteer ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    canonical: dict[str, str]  # surface form -> canonical name
+    kind: dict[str, str]  # canonical name -> "place" | "org"
+    pattern: re.Pattern[str]
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    text = resources.files("lznews_normalizer").joinpath("data/gazetteer.tsv").read_text("utf-8")
+    canonical: dict[str, str] = {}
+    kind: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        name, typ = cols[0].strip(), cols[1].strip()
+        kind[name] = typ
+        canonical[name] = name
+        if len(cols) > 2:
+            for alias in cols[2].split(","):
+                if alias.strip():
+                    canonical[alias.strip()] = name
+    alts = sorted(canonical, key=len, reverse=True)
+    return Gazetteer(canonical, kind, re.compile("|".join(map(re.escape, alts))))
+
+
+# --- default tagger -----------------------------------------------------------------------------
+
+
+class JiebaTagger:
+    """jieba POS tagging with a private dictionary (the global jieba state is left alone)."""
+
+    def __init__(self) -> None:
+        import logging
+
+        import jieba
+        import jieba.posseg
+
+        jieba.setLogLevel(logging.WARNING)
+        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer.check_initialized()
+        gaz = gazetteer()
+        for surface, name in gaz.canonical.items():
+            self._tokenizer.add_word(surface, freq=2000, tag="ns" if gaz.kind[name] == "place"
+                                     else "nt")
+        self._pos = jieba.posseg.POSTokenizer(self._tokenizer)
+        self._lock = threading.Lock()
+
+    def tag(self, text: str) -> list[tuple[str, str]]:
+        with self._lock:  # jieba's lazy structures are not thread-safe
+            return [(p.word, p.flag) for p in self._pos.cut(text)]
+
+    def freq(self, word: str) -> int:
+        return self._tokenizer.FREQ.get(word, 0)
+
+
+_default: JiebaTagger | None = None
+_default_lock = threading.Lock()
+
+
+def default_tagger() -> JiebaTagger:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = JiebaTagger()
+        return _default
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+ORG_SUFFIXES = (
+    "管委会", "委员会", "办公厅", "办公室", "人民政府", "政府", "有限责任公司", "股份有限公司",
+    "有限公司", "公司", "集团", "研究院", "研究所", "大学", "学院", "实验室", "中心", "银行",
+    "医院", "法院", "法庭", "协会", "联盟", "科技局", "局", "厅", "委", "办", "组织部", "宣传部",
+)
+_CHUNK_POS = {"n", "ns", "nt", "nz", "j", "l", "ng", "nrt", "vn", "b", "an", "s"}
+_ANCHOR_POS = {"ns", "nt"}
+_ANCHOR_WORDS = {"国家", "中共", "中国", "全国"}
+_CHUNK_STOP = {"相关", "各", "有关", "本", "其", "该", "全市", "全省", "以上", "以下", "部门",
+               "单位", "负责人", "工作"}
+_GENERIC_ORGS = {"市政府", "区人民政府", "县人民政府", "人民政府", "政府", "公司", "集团", "中心",
+                 "大学", "实验室"}
+
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
+    "魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
+    "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左"
+    "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
+    "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应"
+    "臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+_TITLE_BEFORE = (
+    r"(?:局长|副局长|书记|副书记|主任|副主任|市长|副市长|省长|副省长|区长|县长|厅长|部长|主席|"
+    r"院长|校长|董事长|总经理|负责人|院士|教授|研究员|记者|同志|代表|委员)"
+)
+_AFTER_NAME = r"(?=表示|介绍|说|指出|强调|同志|出席|主持|讲话|调研|要求|认为|透露|[，,。、；;：:（(\s]|$)"
+_PERSON_RULES = (
+    re.compile(rf"{_TITLE_BEFORE}\s?(?P<n>[{HAN}]{{2,3}}?){_AFTER_NAME}"),
+    re.compile(rf"据(?P<n>[{HAN}]{{2,3}}?)(?:介绍|透露|了解)"),
+)
+_NOT_PEOPLE = {"表示", "介绍", "同志", "记者", "相关", "负责", "全市", "全省", "近年", "目前", "来兰",
+               "高新", "新区", "科技", "了解", "悉", "据悉", "创新", "关于", "方面", "万元", "亿元",
+               "华为", "金城", "安宁", "文化", "应用"}
+
+_BOOK = re.compile(r"《([^《》]{1,120})》")
+_ALIAS = re.compile(r"简称\s*[“\"]?\s*《([^《》]{1,30})》")
+_AMOUNT = re.compile(
+    r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)(?P<approx>多|余)?(?P<unit>万亿|千亿|百亿|亿|千万|百万|万|千)?"
+    r"(?P<approx2>多|余)?元"
+)
+_UNITS = {None: 1, "千": 10**3, "万": 10**4, "百万": 10**6, "千万": 10**7, "亿": 10**8,
+          "百亿": 10**10, "千亿": 10**11, "万亿": 10**12}
+
+
+@dataclass
+class Entities:
+    organizations: list[str] = field(default_factory=list)
+    places: list[str] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)
+    policy_documents: list[str] = field(default_factory=list)
+    amounts: list[dict[str, object]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list]:
+        return {
+            "organizations": self.organizations,
+            "places": self.places,
+            "people": self.people,
+            "policy_documents": self.policy_documents,
+            "amounts": self.amounts,
+        }
+
+
+def _dedup(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def policy_documents(text: str) -> list[str]:
+    """Titles inside 《》, full (nested parentheses kept); aliases from 简称《X》 dropped."""
+    aliases = set(_ALIAS.findall(text))
+    docs = [d.strip() for d in _BOOK.findall(text)]
+    return _dedup([d for d in docs if d and d not in aliases])
+
+
+def amounts(text: str) -> list[dict[str, object]]:
+    out: dict[str, dict[str, object]] = {}
+    for m in _AMOUNT.finditer(text):
+        try:
+            value = Decimal(m.group("num")) * _UNITS[m.group("unit")]
+        except (InvalidOperation, KeyError):
+            continue
+        out.setdefault(m.group(0), {"text": m.group(0), "value_cny": int(value)})
+    return list(out.values())
+
+
+def _chunk_orgs(tokens: list[tuple[str, str]], gaz: Gazetteer) -> list[str]:
+    found = []
+    for i, (word, pos) in enumerate(tokens):
+        is_suffix = word.endswith(ORG_SUFFIXES) and pos != "x"
+        if not is_suffix and pos != "nt":
+            continue
+        j = i
+        length = len(word)
+        while j > 0:
+            w, p = tokens[j - 1]
+            if p not in _CHUNK_POS or w in _CHUNK_STOP or length + len(w) > 20:
+                break
+            j -= 1
+            length += len(w)
+        # Trim from the left until the chunk starts at a place, an organisation or 市/省/县/区.
+        while j < i:
+            w, p = tokens[j]
+            if p in _ANCHOR_POS or w in _ANCHOR_WORDS or w in gaz.canonical or w[0] in "省市县区":
+                break
+            j += 1
+        first, fpos = tokens[j]
+        if j == i and fpos != "nt" and word not in gaz.canonical and word[0] not in "省市县区":
+            continue
+        name = "".join(w for w, _ in tokens[j: i + 1])
+        if len(name) >= 3 and name not in _GENERIC_ORGS:
+            found.append(name)
+    return found
+
+
+def _people(text: str, tokens: list[tuple[str, str]], known: list[str]) -> list[str]:
+    names = list(known)
+    for rule in _PERSON_RULES:
+        for m in rule.finditer(text):
+            n = m.group("n")
+            if n[0] in SURNAMES and n not in _NOT_PEOPLE:
+                names.append(n)
+    for word, pos in tokens:
+        if pos == "nr" and 2 <= len(word) <= 3 and word[0] in SURNAMES and word not in _NOT_PEOPLE:
+            names.append(word)
+    return _dedup(names)
+
+
+def extract_entities(body: str, tagger: Tagger | None = None,
+                     known_people: list[str] | None = None) -> Entities:
+    """Entities of a cleaned simplified body (one paragraph per line)."""
+    tagger = tagger or default_tagger()
+    gaz = gazetteer()
+    tokens = tagger.tag(body)
+    places: list[str] = []
+    orgs: list[str] = []
+    for m in gaz.pattern.finditer(body):
+        name = gaz.canonical[m.group(0)]
+        (places if gaz.kind[name] == "place" else orgs).append(name)
+    orgs.extend(_chunk_orgs(tokens, gaz))
+    for word, pos in tokens:
+        if pos == "ns" and len(word) >= 2 and word not in gaz.canonical and \
+                re.fullmatch(f"[{HAN}]+[省市县区州镇乡村]", word):
+            places.append(word)
+    # An organisation that is also a known place (兰州新区) stays a place.
+    place_set = set(places)
+    orgs = [o for o in orgs if o not in place_set and gaz.kind.get(o) != "place"]
+    return Entities(
+        organizations=_dedup(orgs),
+        places=_dedup(places),
+        people=_people(body, tokens, known_people or []),
+        policy_documents=policy_documents(body),
+        amounts=amounts(body),
+    )

@@ -1,0 +1,378 @@
+"""Main article text from HTML, then line rules for the boilerplate libraries keep.
+
+trafilatura finds the article container well, but local sites put navigation, share buttons,
+link farms, licence footers, injected spam and reporter/editor lines *inside* that container,
+so every extracted line goes through :func:`clean_lines` afterwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree, html
+
+from .convert import to_simplified
+from .errors import StageError
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_RE = re.compile(f"[{HAN}]")
+_WS = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff]+")
+
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "select", "option", "iframe",
+              "svg", "object", "embed", "textarea", "button", "form"}
+_BLOCK_TAGS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "tr",
+               "table", "section", "article", "header", "footer", "nav", "aside", "dd", "dt",
+               "dl", "blockquote", "pre", "center", "hr", "main", "figure", "figcaption",
+               "title", "tbody", "thead"}
+_CELL_TAGS = {"td", "th"}
+
+logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+
+
+def han_count(text: str) -> int:
+    return len(HAN_RE.findall(text))
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse_html(text: str) -> html.HtmlElement:
+    """Parse leniently; libxml2 caps nesting depth, which keeps hostile pages bounded."""
+    if not text.strip():
+        raise StageError("extract", "empty document")
+    # Encoding declarations are meaningless on str input and make lxml refuse it.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        parser = html.HTMLParser(remove_comments=True, remove_pis=True)
+        root = html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError, etree.XMLSyntaxError) as exc:
+        raise StageError("extract", f"unparseable HTML: {exc}") from exc
+    if root is None:
+        raise StageError("extract", "unparseable HTML")
+    return root
+
+
+def _norm_line(s: str) -> str:
+    return _WS.sub(" ", s).strip()
+
+
+def html_lines(root: html.HtmlElement) -> list[str]:
+    """Visible text as lines: block elements break lines, table cells are joined by spaces.
+
+    Iterative (iterwalk), so deeply nested pages cannot overflow the Python stack.
+    """
+    parts: list[str] = []
+    walker = etree.iterwalk(root, events=("start", "end"))
+    skipping = 0
+    for event, el in walker:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = tag.lower()
+        if event == "start":
+            if tag in _SKIP_TAGS:
+                walker.skip_subtree()
+                skipping = 1
+                continue
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            elif tag in _CELL_TAGS:
+                parts.append(" ")
+            if el.text:
+                parts.append(el.text)
+        else:
+            if skipping and tag in _SKIP_TAGS:
+                skipping = 0
+            elif tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if el.tail:
+                parts.append(el.tail)
+    lines = (_norm_line(s) for s in "".join(parts).split("\n"))
+    return [ln for ln in lines if ln]
+
+
+def anchor_han_ratio(root: html.HtmlElement) -> float:
+    """Share of the page's Han characters that sit inside links (listing pages are mostly links)."""
+    body = root.find("body")
+    scope = body if body is not None else root
+    total = han_count(" ".join(html_lines(scope)))
+    if not total:
+        return 0.0
+    linked = sum(han_count(a.text_content()) for a in scope.iter("a"))
+    return linked / total
+
+
+# --- main text -------------------------------------------------------------------------------
+
+
+def _trafilatura_lines(text: str) -> list[str]:
+    import trafilatura
+
+    out = trafilatura.extract(
+        text,
+        include_comments=False,
+        include_tables=True,
+        include_links=False,
+        include_images=False,
+        include_formatting=False,
+        deduplicate=False,
+        favor_recall=True,
+        with_metadata=False,
+    )
+    if not out:
+        return []
+    lines = []
+    for ln in out.split("\n"):
+        ln = _norm_line(ln)
+        if ln.startswith("|") and ln.endswith("|"):  # table row rendering: | a | b |
+            ln = _norm_line(" ".join(c for c in ln.strip("|").split("|") if c.strip()))
+        if ln.startswith("- "):  # list item rendering
+            ln = ln[2:].strip()
+        if ln:
+            lines.append(ln)
+    return lines
+
+
+def _densest_block(root: html.HtmlElement) -> html.HtmlElement:
+    """Element whose direct children carry the most non-link Han text (fallback extractor)."""
+    best, best_score = root, 0
+    for el in root.iter("div", "td", "article", "section", "body", "main"):
+        score = 0
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag in ("p", "br", "span", "font", "strong", "div") and tag != "a":
+                if tag == "div" and len(child):
+                    continue
+                score += han_count(child.text_content())
+            if child.tail:
+                score += han_count(child.tail)
+        if el.text:
+            score += han_count(el.text)
+        if score > best_score:
+            best, best_score = el, score
+    return best
+
+
+@dataclass
+class Extracted:
+    lines: list[str]
+    extractor: str  # trafilatura | fallback
+
+
+def extract_main(text: str, root: html.HtmlElement, min_han: int = 50) -> Extracted:
+    """Article lines: trafilatura first, our densest-block rule when it finds too little."""
+    lines: list[str] = []
+    try:
+        lines = _trafilatura_lines(text)
+    except (RecursionError, ValueError, TypeError, etree.LxmlError):
+        lines = []
+    if han_count("".join(lines)) >= min_han:
+        return Extracted(lines, "trafilatura")
+    fallback = html_lines(_densest_block(root))
+    if han_count("".join(fallback)) > han_count("".join(lines)):
+        return Extracted(fallback, "fallback")
+    return Extracted(lines, "trafilatura")
+
+
+# --- line rules --------------------------------------------------------------------------------
+
+SPAM_TERMS = (
+    "无码", "人妻", "久久", "婷婷", "五月天", "在线观看", "亚欧", "欧美", "日韩", "中文字幕",
+    "伦理", "三级片", "色情", "成人视频", "偷拍", "自拍", "乱伦", "少妇", "熟女", "巨乳", "丝袜",
+    "午夜", "一区二区", "二区", "免费视频", "av", "精品", "国产", "免费", "高清", "福利", "博彩",
+    "娱乐城", "百家乐", "赌场", "棋牌", "六合彩", "时时彩", "葡京", "老虎机", "代孕", "办证",
+    "开发票", "黄色网站", "视频在线", "影院", "av在线",
+)
+_SPAM_RE = re.compile("|".join(sorted(map(re.escape, SPAM_TERMS), key=len, reverse=True)), re.I)
+
+_SEPARATORS = re.compile(r"[|｜]")
+_BREADCRUMB = re.compile(
+    r"^(?:您的位置|您现在的位置|您当前的位置|当前位置|所在位置|您所在的位置|位置)\s*[:：]|首页\s*(?:>|&gt;|»|＞|>>)"
+)
+_TOOL_TOKENS = re.compile(
+    r"打印本页|打印此页|打印|关闭窗口|关闭本页|关闭|分享到|分享|智能朗读|朗读|字号|字体|"
+    r"[大中小](?=\s|$|】)|收藏本页|收藏|纠错|返回顶部|返回|扫一扫|微信|微博|QQ空间|"
+    r"上一篇|下一篇|浏览次数|点击数|阅读数|我要评论|评论|繁体|简体|无障碍|"
+    r"【|】|\[|\]|[:：|｜/\s·、,，。.]|\d+"
+)
+_RELATED_HEAD = re.compile(
+    r"^[【\[]?(?:推荐阅读|相关阅读|相关新闻|延伸阅读|相关链接|热点排行|猜你喜欢|更多阅读|相关文章|"
+    r"热门推荐|精彩推荐|往期回顾|图片新闻)[】\]]?\s*[:：]?$"
+)
+_FOOTER_STRONG = re.compile(
+    r"版权所有|版权声明|ICP[备证]|公网安备|网安备|Copyright|All Rights Reserved|©|"
+    r"^主办[:：单]|承办[:：]|运行管理|技术支持[:：]|Produced By|网站标识码|违法和不良信息|"
+    r"许可证号?\s*[:：]?\s*\d|网文\s*[\[〔(（]|制作单位[:：]|浏览器|分辨率",
+    re.I,
+)
+_COPY_NOTICE = re.compile(
+    r"未经.{0,8}(?:许可|授权|同意).{0,16}(?:转载|使用|镜像|复制)|转载.{0,24}注明.{0,4}来源"
+)
+_NAME = rf"[{HAN}·]{{2,4}}"
+_NAMES = rf"{_NAME}(?:[\s、,，;；]+{_NAME})*"
+_REPORTER = re.compile(
+    rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|摄影|实习生)"
+    rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
+)
+_EDITOR = re.compile(
+    rf"^[(（\[【]?\s*(?:责任编辑|责编|编辑|审核|校对|审校|终审|初审|复审|编审)\s*[:：]?\s*"
+    rf"(?P<names>{_NAMES})\s*[)）\]】]?$"
+)
+_SOURCE_LINE = re.compile(r"^(?:文章|信息|稿件)?来源\s*[:：]")
+_DATE_IN_LINE = re.compile(r"(?:19|20)?\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
+_INFO_WORDS = re.compile(r"来源|发布|时间|日期|浏览|作者|编辑|朗读|点击|字号|字体")
+_GOV_FIELDS = re.compile(
+    r"索引号|文件编号|公开范围|生成日期|体裁分类|公开形式|公开方式|发布机构|成文日期|"
+    r"主题分类|发文机关|发文字号|信息类别|有效性|发布日期"
+)
+_BRAND = re.compile(rf"^(?:手机)?[{HAN}]{{2,8}}(?:网|频道|客户端)$")
+_SENTENCE_PUNCT = re.compile(r"[。，,；;！？!?]")
+
+
+@dataclass
+class Cleaned:
+    body: list[str]
+    boilerplate_lines: int = 0
+    spam_blocks: int = 0
+    meta_lines: list[str] = field(default_factory=list)  # reporter/editor/source/date lines
+    title_lines: int = 0
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (kind, line) for debugging
+
+
+def is_spam(line: str) -> bool:
+    """Spam by lexicon density: many hits that cover a large share of the line's Han text."""
+    hits = _SPAM_RE.findall(line)
+    if len(hits) < 3:
+        return False
+    han = han_count(line) or 1
+    covered = sum(len(h) for h in hits)
+    segments = [s for s in re.split(r"[,，、|｜\s;；]+", line) if s]
+    spammy = sum(1 for s in segments if _SPAM_RE.search(s))
+    return covered / han >= 0.3 or (len(segments) >= 3 and spammy / len(segments) >= 0.6)
+
+
+def strip_spam_segments(line: str) -> tuple[str, bool]:
+    """Cut a run of >= 3 spam segments appended to an otherwise normal line."""
+    segments = re.split(r"(?<=[,，、])", line)
+    keep = list(segments)
+    tail: list[str] = []
+    while keep and _SPAM_RE.search(keep[-1]):
+        tail.insert(0, keep.pop())
+    if len(tail) >= 3 and is_spam("".join(tail)):
+        return "".join(keep).rstrip(",， "), True
+    return line, False
+
+
+def is_nav_or_farm(line: str) -> bool:
+    parts = [p.strip() for p in _SEPARATORS.split(line)]
+    parts = [p for p in parts if p]
+    if len(parts) < 4:
+        return False
+    short = sum(1 for p in parts if len(p) <= 8 and not _SENTENCE_PUNCT.search(p))
+    return short / len(parts) >= 0.8
+
+
+def is_tool_line(line: str) -> bool:
+    if len(line) > 40:
+        return False
+    rest = _TOOL_TOKENS.sub("", line)
+    # A bare number (e.g. a notice's closing date "2017519") is content, not a button.
+    return rest == "" and bool(re.search(r"[^\W\d]", line))
+
+
+def is_footer(line: str) -> bool:
+    if _COPY_NOTICE.search(line):
+        return True
+    return len(line) <= 120 and bool(_FOOTER_STRONG.search(line))
+
+
+def is_info_line(line: str) -> bool:
+    """Date/source/byline header lines such as '2020年05月22日08:40 来源:人民网-甘肃频道'."""
+    if len(line) > 90:
+        return False
+    if _SOURCE_LINE.search(line) or _EDITOR.search(line) or _REPORTER.search(line):
+        return True
+    if len(_GOV_FIELDS.findall(line)) >= 1 and len(line) <= 90 and ("：" in line or ":" in line):
+        return True
+    if _DATE_IN_LINE.search(line):
+        rest = _DATE_IN_LINE.sub("", line)
+        rest = re.sub(r"\d{1,2}:\d{2}(?::\d{2})?|[日\s:：|｜]", "", rest)
+        return bool(_INFO_WORDS.search(line)) or han_count(rest) == 0
+    return False
+
+
+def clean_lines(lines: list[str], title: str | None = None) -> Cleaned:
+    """Split extracted lines into body and removed boilerplate / metadata lines.
+
+    Lines should already be repaired (pinyin removed); matching is done on a simplified copy
+    so traditional pages hit the same rules.
+    """
+    out = Cleaned(body=[])
+    title_key = re.sub(r"\s+", "", to_simplified(title)) if title else ""
+    in_related = False
+    n = len(lines)
+    for i, line in enumerate(lines):
+        key = to_simplified(line).strip()
+        compact = re.sub(r"\s+", "", key)
+
+        def drop(kind: str, line: str = line) -> None:
+            out.removed.append((kind, line))
+            out.boilerplate_lines += 1
+
+        if not compact:
+            continue
+        if is_spam(key):
+            out.spam_blocks += 1
+            out.removed.append(("spam", line))
+            continue
+        if title_key and i < 6 and len(compact) >= 4 and compact in title_key:
+            out.title_lines += 1
+            out.removed.append(("title", line))
+            continue
+        if _RELATED_HEAD.match(compact):
+            in_related = True
+            drop("related")
+            continue
+        if in_related:
+            if is_nav_or_farm(key) or (len(key) <= 40 and not _SENTENCE_PUNCT.search(key)):
+                drop("link-farm")
+                continue
+            in_related = False
+        if is_nav_or_farm(key):
+            drop("nav")
+            continue
+        if _BREADCRUMB.search(key):
+            drop("breadcrumb")
+            continue
+        if is_tool_line(key):
+            drop("tools")
+            continue
+        if is_footer(key):
+            drop("footer")
+            continue
+        if (i < 3 or i >= n - 3) and _BRAND.match(compact):
+            drop("brand")
+            continue
+        if is_info_line(key):
+            out.meta_lines.append(key)
+            out.removed.append(("meta", line))
+            continue
+        fixed, had_spam = strip_spam_segments(line)
+        if had_spam:
+            out.spam_blocks += 1
+            out.removed.append(("spam", line[len(fixed):]))
+            line = fixed
+        out.body.append(line)
+    return out
+
+
+def looks_like_listing(lines: list[str]) -> bool:
+    """Many short lines that each end (or start) with a date: an index page, not an article."""
+    if len(lines) < 5:
+        return False
+    dated = sum(
+        1 for ln in lines
+        if len(ln) <= 60 and (re.search(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\)?\]?$", ln)
+                              or re.match(r"^\[?\(?\d{4}[-/.]\d{1,2}[-/.]\d{1,2}", ln))
+    )
+    return dated >= 5 and dated / len(lines) >= 0.5

@@ -1,0 +1,333 @@
+"""Title, publication time, source, authors, editors and document number.
+
+Our own rules first: generic date guessers (htmldate) pick wrong dates on these templates
+(2020-01-01 for seed 000). All inputs are expected repaired and simplified.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from lxml import html
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CST = timezone(timedelta(hours=8))
+
+_DATE = (
+    r"(?<![\d.])(?P<y>(?:19|20)\d{2}|\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*"
+    r"(?P<d>\d{1,2})(?!\d)\s*日?"
+    r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
+)
+DATE_RE = re.compile(_DATE)
+_PUBLISH_LABEL = re.compile(
+    rf"(?:发布时间|发布日期|发稿时间|发表时间|更新时间|生成日期|Date|时间|日期)\s*[:：]?\s*{_DATE}",
+    re.I,
+)
+_WRITTEN_LABEL = re.compile(rf"(?:成文日期|发文日期|印发日期)\s*[:：]?\s*{_DATE}")
+_COMPACT_DATE = re.compile(r"^(?P<y>(?:19|20)\d{2})(?P<md>\d{2,4})$")
+_SIGNER = re.compile(rf"[{HAN}]{{2,}}(?:办公厅|办公室|人民政府|委员会|政府|局|厅|委|办|院|部|中心)$")
+_URL_DATES = (
+    re.compile(r"/(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})/(?P<d>\d{1,2})/"),  # /2024-11/20/
+    re.compile(r"/(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})/"),  # /20260113/
+    re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>\d{2})(?P<d>\d{2})/"),  # /2019/0326/
+    re.compile(r"/(?P<y>(?:19|20)\d{2})/(?P<m>\d{1,2})/(?P<d>\d{1,2})/"),  # /2017/6/7/
+    re.compile(r"[/_-](?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})[_-]"),
+)
+_META_DATE_NAMES = ("publishdate", "pubdate", "article:published_time", "datepublished",
+                    "og:release_date", "publish_date", "firstpublishedtime", "created")
+
+_NAME = rf"[{HAN}·]{{2,4}}"
+_NAMES = rf"{_NAME}(?:[\s、,，;；]+{_NAME})*"
+_SOURCE = re.compile(r"(?:文章|信息|稿件)?来源\s*[:：]\s*(?P<src>[^\s|｜【\[]+(?:\s+(?=[(（])[^\s|｜【\[]+)?)")
+_REPORTER = re.compile(
+    rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|实习生)"
+    rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
+)
+_BYLINE = re.compile(rf"(?:^|\s)(?:作者|记者)\s*[:：]\s*(?P<names>{_NAMES})")
+_DATELINE = re.compile(
+    rf"^[{HAN}]{{2,14}}?\d{{1,2}}月\d{{1,2}}日(?:电|讯|消息)\s*[(（]\s*(?P<inner>[^)）]{{2,40}})[)）]"
+    rf"|^(?:本报讯|本网讯|讯)\s*[(（]\s*(?P<inner2>[^)）]{{2,40}})[)）]"
+)
+_EDITOR = re.compile(
+    rf"(?:责任编辑|责编|编辑)\s*[:：]?\s*(?P<names>{_NAMES})\s*(?=$|[)）\]】|｜\s])"
+)
+_DOC_NUMBER = re.compile(
+    rf"[{HAN}]{{1,12}}\s*[〔\[［【(（]\s*(?:19|20)\d{{2}}\s*[〕\]］】)）]\s*\d{{1,4}}\s*号"
+)
+_DOC_LABEL = re.compile(r"(?:文件编号|发文字号|文号)\s*[:：]\s*(?P<v>\S+)")
+_SITE_WORDS = re.compile(r"网|频道|政府|新闻|客户端|日报|晚报|中国|人民|新华|门户|官网|Network", re.I)
+_SUFFIX = re.compile(r"\s*(?:--|—+|–|_|-|\||｜)\s*(?P<seg>[^_|｜—–]{1,24}?)\s*$")
+_PREFIX = re.compile(rf"^\s*(?P<seg>[{HAN}A-Za-z]{{1,12}}(?:客户端|网|频道|APP))\s*[|｜]\s*")
+_NOT_NAMES = {"记者", "编辑", "责编", "通讯员", "本报", "实习生", "摄影", "报道"}
+
+
+@dataclass
+class Metadata:
+    title: str | None = None
+    published_at: str | None = None
+    source: str | None = None
+    authors: list[str] = field(default_factory=list)
+    editors: list[str] = field(default_factory=list)
+    doc_number: str | None = None
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+
+def _mk(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0,
+        latest: date | None = None) -> datetime | None:
+    if y < 100:
+        y += 2000
+    latest = latest or (datetime.now(CST).date() + timedelta(days=2))
+    try:
+        dt = datetime(y, m, d, hh, mm, ss, tzinfo=CST)
+    except ValueError:
+        return None
+    if dt.year < 1990 or dt.date() > latest:
+        return None
+    return dt
+
+
+def _from_match(m: re.Match[str], latest: date | None = None) -> datetime | None:
+    g = m.groupdict()
+    return _mk(int(g["y"]), int(g["m"]), int(g["d"]), int(g.get("H") or 0),
+               int(g.get("M") or 0), int(g.get("S") or 0), latest)
+
+
+def parse_date(text: str, latest: date | None = None) -> datetime | None:
+    """First valid date (optionally with time) in `text`, as Beijing time."""
+    for m in DATE_RE.finditer(text):
+        dt = _from_match(m, latest)
+        if dt:
+            return dt
+    return None
+
+
+def parse_compact_date(text: str, latest: date | None = None) -> datetime | None:
+    """'2017519' (a notice's closing date with 年月日 lost) -> 2017-05-19, when unambiguous."""
+    m = _COMPACT_DATE.match(text.strip())
+    if not m:
+        return None
+    y, md = int(m.group("y")), m.group("md")
+    splits = [(md[:i], md[i:]) for i in range(1, len(md)) if len(md[:i]) <= 2 and len(md[i:]) <= 2]
+    found = {dt for a, b in splits if (dt := _mk(y, int(a), int(b), latest=latest))}
+    return found.pop() if len(found) == 1 else None
+
+
+def rfc3339(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def date_from_url(url: str, latest: date | None = None) -> datetime | None:
+    path = urlsplit(url).path
+    for pat in _URL_DATES:
+        m = pat.search(path)
+        if m:
+            dt = _mk(int(m["y"]), int(m["m"]), int(m["d"]), latest=latest)
+            if dt:
+                return dt
+    return None
+
+
+def _meta_content(root: html.HtmlElement | None, names: Iterable[str]) -> list[str]:
+    if root is None:
+        return []
+    wanted = {n.lower() for n in names}
+    out = []
+    for el in root.iter("meta"):
+        key = (el.get("name") or el.get("property") or el.get("itemprop") or "").lower()
+        if key in wanted and el.get("content"):
+            out.append(el.get("content").strip())
+    return out
+
+
+def closing_date(lines: list[str], latest: date | None = None) -> datetime | None:
+    """The date under the issuing body's name that closes a government notice."""
+    for i in range(len(lines) - 1, 0, -1):
+        line = lines[i].strip()
+        if not _SIGNER.search(lines[i - 1].strip()) or len(line) > 20:
+            continue
+        dt = parse_compact_date(line, latest)
+        if dt is None:
+            m = DATE_RE.fullmatch(line)
+            dt = _from_match(m, latest) if m else None
+        if dt:
+            return dt
+    return None
+
+
+def published_at(page_lines: list[str], info_lines: list[str], url: str,
+                 root: html.HtmlElement | None = None,
+                 latest: date | None = None) -> datetime | None:
+    """Publication time, most trustworthy evidence first."""
+    for line in info_lines + page_lines:
+        for m in _PUBLISH_LABEL.finditer(line):
+            if dt := _from_match(m, latest):
+                return dt
+    meta = None
+    for content in _meta_content(root, _META_DATE_NAMES):
+        if meta := parse_date(content, latest):
+            break
+    # Unlabelled header lines like "2020年05月22日08:40 来源:..." (carry the time of day).
+    for line in info_lines:
+        if dt := parse_date(line, latest):
+            if meta is None or dt.date() == meta.date():
+                return dt
+    if meta:
+        return meta
+    for line in page_lines:
+        for m in _WRITTEN_LABEL.finditer(line):
+            if dt := _from_match(m, latest):
+                return dt
+    if dt := closing_date(page_lines, latest):
+        return dt
+    return date_from_url(url, latest)
+
+
+# --- title ---------------------------------------------------------------------------------------
+
+
+def strip_site_affixes(title: str) -> str:
+    """'标题--甘肃频道--人民网' -> '标题'; '新华社客户端 | 标题' -> '标题'."""
+    title = title.strip()
+    for _ in range(4):
+        m = _SUFFIX.search(title)
+        if not m or not _SITE_WORDS.search(m.group("seg")) or m.start() < 4:
+            break
+        title = title[: m.start()].strip()
+    m = _PREFIX.match(title)
+    if m and len(title) - m.end() >= 4:
+        title = title[m.end():]
+    return title.strip()
+
+
+def _text(el: html.HtmlElement) -> str:
+    return re.sub(r"\s+", " ", el.text_content()).strip()
+
+
+def extract_title(root: html.HtmlElement | None, fix: Callable[[str], str] = str) -> str | None:
+    """Title from <h1>/title-classed elements checked against <title>, else cleaned <title>."""
+    if root is None:
+        return None
+    raw_title = root.findtext(".//title") or ""
+    page_title = fix(strip_site_affixes(fix(raw_title))) if raw_title.strip() else ""
+    squeeze = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
+    candidates: list[str] = []
+    for el in root.iter("h1"):
+        candidates.append(_text(el))
+    for meta in _meta_content(root, ("ArticleTitle", "og:title")):
+        candidates.append(meta)
+    for el in root.xpath('//*[contains(@class, "title") and not(self::title)]'):
+        candidates.append(_text(el))
+    for cand in candidates:
+        cand = fix(cand)
+        if len(re.findall(f"[{HAN}]", cand)) < 4:
+            continue
+        if not page_title or squeeze(cand) in squeeze(page_title) or \
+                squeeze(page_title) in squeeze(cand):
+            return cand
+    if page_title:
+        return page_title
+    for tag in ("h2", "h3"):
+        for el in root.iter(tag):
+            cand = fix(_text(el))
+            if len(re.findall(f"[{HAN}]", cand)) >= 6:
+                return cand
+    return None
+
+
+# --- people and numbers ------------------------------------------------------------------------
+
+
+def split_names(s: str) -> list[str]:
+    s = re.sub(r"(?:本报|本网)?(?:见习|实习)?(?:记者|通讯员|摄影|实习生)", " ", s)
+    out = []
+    for n in re.split(r"[\s、,，;；/]+", s):
+        n = n.strip("()（）[]【】 ")
+        if 2 <= len(n) <= 4 and re.fullmatch(f"[{HAN}·]+", n) and n not in _NOT_NAMES:
+            out.append(n)
+    return out
+
+
+def _dedup(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def find_authors(info_lines: list[str], page_lines: list[str], body: list[str]) -> list[str]:
+    names: list[str] = []
+    for line in info_lines + page_lines:
+        if len(line) > 40:
+            continue
+        m = _REPORTER.match(line) or _BYLINE.search(line)
+        if m:
+            names.extend(split_names(m.group("names")))
+    for line in body[:3]:
+        m = _DATELINE.match(line)
+        if m:
+            names.extend(split_names(m.group("inner") or m.group("inner2") or ""))
+    return _dedup(names)
+
+
+def find_editors(lines: list[str]) -> list[str]:
+    names: list[str] = []
+    for line in lines:
+        if len(line) > 90:
+            continue
+        for m in _EDITOR.finditer(line):
+            names.extend(split_names(m.group("names")))
+    return _dedup(names)
+
+
+def find_source(info_lines: list[str], page_lines: list[str],
+                root: html.HtmlElement | None = None,
+                fix: Callable[[str], str] = str) -> str | None:
+    for line in info_lines + [ln for ln in page_lines if len(ln) <= 90]:
+        m = _SOURCE.search(line)
+        if m:
+            return m.group("src").strip("。.,，")
+    for content in _meta_content(root, ("source", "ContentSource")):
+        m = _SOURCE.search(fix(content))
+        value = m.group("src") if m else fix(content).split()[0] if content.split() else ""
+        if value:
+            return value
+    return None
+
+
+def normalize_doc_number(s: str) -> str:
+    s = re.sub(r"\s+", "", s)
+    s = re.sub(r"[\[［【(（](\d{4})[\]］】)）]", r"〔\1〕", s)
+    return s
+
+
+def find_doc_number(page_lines: list[str], body: list[str]) -> str | None:
+    for line in page_lines:
+        m = _DOC_LABEL.search(line)
+        if m:
+            d = _DOC_NUMBER.search(m.group("v")) or _DOC_NUMBER.search(line[m.start():])
+            if d:
+                return normalize_doc_number(d.group(0))
+    for line in body[:3]:  # a notice prints its number under the title
+        if len(line) <= 30:
+            d = _DOC_NUMBER.fullmatch(line.strip())
+            if d:
+                return normalize_doc_number(d.group(0))
+    return None
+
+
+def extract_metadata(root: html.HtmlElement | None, page_lines: list[str],
+                     info_lines: list[str], body: list[str], url: str,
+                     fix: Callable[[str], str] = str, latest: date | None = None) -> Metadata:
+    """All metadata; `fix` repairs and simplifies strings read straight from the tree."""
+    header = info_lines + page_lines
+    return Metadata(
+        title=extract_title(root, fix),
+        published_at=rfc3339(published_at(page_lines, info_lines, url, root, latest)),
+        source=find_source(info_lines, page_lines, root, fix),
+        authors=find_authors(info_lines, page_lines, body),
+        editors=find_editors(header),
+        doc_number=find_doc_number(page_lines, body),
+    )

@@ -1,0 +1,174 @@
+"""The Faust worker: raw-pages -> normalise -> dedup -> articles; failures -> dead-letters.
+
+Delivery is at-least-once: an event is acknowledged (and its offset becomes committable) only
+after its article or dead letter was acknowledged by Kafka, and the dedup tables are written
+after that too, so a crash re-processes instead of losing. Re-processing is harmless: the
+article id is stable and the index is idempotent by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import faust
+
+from lznews_common import kafka
+from lznews_common.httpserver import MetricsServer
+from lznews_common.metrics import (
+    NORMALIZER_CLEANING,
+    NORMALIZER_DUPLICATES,
+    NORMALIZER_ENTITIES,
+    NORMALIZER_IN,
+    NORMALIZER_OUT,
+    NORMALIZER_STAGE_LATENCY,
+)
+from lznews_common.models import Article, DeadLetter, MessageError, RawPage
+from lznews_common.settings import Settings, load_settings
+from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, ensure_topics
+from lznews_normalizer.deduplicator import Deduplicator
+from lznews_normalizer.errors import StageError
+from lznews_normalizer.pipeline import normalize
+
+log = logging.getLogger(__name__)
+
+APP_ID = "lznews-normalizer"  # also the consumer group id
+
+
+class Outcome:
+    ARTICLE = "article"
+    DUPLICATE = "duplicate"
+    DEAD = "dead-letter"
+
+
+def _dead_letter(stage: str, exc: BaseException, event: faust.types.EventT) -> DeadLetter:
+    msg = event.message
+    return DeadLetter.build(stage=stage, error=exc, value=event.value, topic=msg.topic,
+                            partition=msg.partition, offset=msg.offset)
+
+
+def _observe(article: dict[str, Any], timings: dict[str, float]) -> None:
+    for stage, seconds in timings.items():
+        NORMALIZER_STAGE_LATENCY.labels(stage).observe(seconds)
+    for kind, values in article["entities"].items():
+        NORMALIZER_ENTITIES.labels(kind).observe(len(values))
+    for counter, value in article["quality"].items():
+        if value:
+            NORMALIZER_CLEANING.labels(counter).inc(value)
+
+
+def create_app(s: Settings) -> faust.App:
+    app = faust.App(
+        APP_ID,
+        **kafka.faust_config(s),
+        store="memory://",  # tables are rebuilt from their changelog topics on start
+        datadir=s.normalizer_data_dir,
+        topic_partitions=s.topic_partitions,
+        topic_replication_factor=s.topic_replication,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+        web_port=s.normalizer_web_port,
+    )
+    raw_topic = app.topic(s.topic(RAW_PAGES), key_serializer="raw", value_serializer="raw",
+                          partitions=s.topic_partitions)
+    articles = app.topic(s.topic(ARTICLES), key_serializer="raw", value_serializer="raw")
+    dead = app.topic(s.topic(DEAD_LETTERS), key_serializer="raw", value_serializer="raw")
+    # By URL: co-partitioned with raw-pages, whose key is the canonical URL.
+    by_url = app.Table("by-url", default=None, key_type=str, partitions=s.topic_partitions)
+    # Fingerprints: every worker reads all of it, since duplicates arrive on any partition.
+    fingerprints = app.GlobalTable("fingerprints", default=None, key_type=str,
+                                   partitions=s.topic_partitions)
+    dedup = Deduplicator(by_url, fingerprints)
+    # One thread: normalising is CPU-bound and must not stall the event loop's heartbeats.
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize")
+
+    async def send(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
+        fut = await topic.send(key=key, value=value)
+        await fut  # the Kafka acknowledgement, before the event is acked
+
+    async def handle(event: faust.types.EventT) -> str:
+        key = event.key
+        try:
+            raw = RawPage.parse(event.value)
+        except MessageError as exc:
+            await send(dead, key, _dead_letter("schema", exc, event).to_bytes())
+            return Outcome.DEAD
+        NORMALIZER_IN.labels(raw.site).inc()
+        timings: dict[str, float] = {}
+        try:
+            doc = await asyncio.get_running_loop().run_in_executor(
+                executor, lambda: normalize(raw.model_dump(mode="json", by_alias=True), timings))
+            article = Article.parse(doc)
+        except StageError as exc:
+            await send(dead, key, _dead_letter(exc.stage, exc, event).to_bytes())
+            return Outcome.DEAD
+        except MessageError as exc:  # the pipeline produced something off-contract: a bug
+            await send(dead, key, _dead_letter("output", exc, event).to_bytes())
+            return Outcome.DEAD
+        except Exception as exc:  # never stop the worker on one page
+            log.exception("normalising %s failed", raw.url)
+            await send(dead, key, _dead_letter("normalize", exc, event).to_bytes())
+            return Outcome.DEAD
+        verdict = dedup.check(doc)
+        if verdict.emit:
+            await send(articles, article.id.encode(), article.to_bytes())
+            NORMALIZER_OUT.labels(article.site).inc()
+            _observe(doc, timings)
+        else:
+            NORMALIZER_DUPLICATES.labels(verdict.kind).inc()
+            log.info("%s duplicate of %s (%s): %s", verdict.kind, verdict.duplicate_of,
+                     verdict.distance, article.url)
+        dedup.record(doc, verdict)
+        return Outcome.ARTICLE if verdict.emit else Outcome.DUPLICATE
+
+    @app.agent(raw_topic, name="normalize-pages")
+    async def normalize_pages(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await handle(event)
+
+    return app
+
+
+def _health(app: faust.App) -> tuple[bool, dict[str, Any]]:
+    consumer = app.consumer if app.started else None
+    assigned = sorted(str(tp) for tp in consumer.assignment()) if consumer else []
+    return bool(app.started), {"assigned": assigned}
+
+
+def _ensure_topics_with_retry(s: Settings, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            admin = kafka.admin(s)
+            try:
+                ensure_topics(admin, s)
+                return
+            finally:
+                admin.close()
+        except Exception as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("Kafka not ready (%s); retrying", exc)
+            time.sleep(2)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`lznews-normalizer`: ensure topics, serve /metrics, run the Faust worker."""
+    s = load_settings()
+    logging.basicConfig(level=s.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Topics first, with the partition count the tables' changelogs must match.
+    _ensure_topics_with_retry(s)
+    app = create_app(s)
+    MetricsServer(s.metrics_host, s.metrics_port or s.normalizer_metrics_port,
+                  lambda: _health(app)).start()
+    sys.argv = ["lznews-normalizer", "worker", "--without-web", "--loglevel",
+                s.log_level.lower(), *(argv if argv is not None else sys.argv[1:])]
+    app.main()
+
+
+if __name__ == "__main__":
+    main()
