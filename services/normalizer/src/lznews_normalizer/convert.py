@@ -44,11 +44,11 @@ class Converted:
     changed_ratio: float
 
 
-@lru_cache(maxsize=1)
-def _converter():  # noqa: ANN202 - opencc has no type stubs
+@lru_cache(maxsize=2)
+def _converter(config: str = "tw2s"):  # noqa: ANN202 - opencc has no type stubs
     import opencc
 
-    return opencc.OpenCC("tw2s")
+    return opencc.OpenCC(config)
 
 
 def _changed_ratio(before: str, after: str) -> float:
@@ -74,18 +74,23 @@ def apply_taiwan_terms(text: str) -> str:
 
 
 def convert(text: str, script: str | None = None) -> Converted:
-    """Convert to mainland simplified; `script` forces the Taiwan-term step on or off."""
-    simplified = _converter().convert(text)
+    """Convert to mainland simplified; `script` skips detection (and forces the Taiwan step).
+
+    Detection uses t2s, which leaves simplified text alone; tw2s is applied to traditional
+    text only, because on simplified input it turns 显著 into 显着.
+    """
+    plain = _converter("t2s").convert(text)
+    ratio = _changed_ratio(text, plain)
+    original = script or ("hant" if ratio >= HANT_RATIO else "hans")
+    if original == "hans":
+        return Converted(plain, original, ratio)
+    simplified = _converter("tw2s").convert(text)
     for src, dst in _RESTORE:
         if src in simplified and src not in text:
             simplified = simplified.replace(src, dst)
-    ratio = _changed_ratio(text, simplified)
-    original = script or ("hant" if ratio >= HANT_RATIO else "hans")
-    if original == "hant":
-        simplified = apply_taiwan_terms(simplified)
-    return Converted(simplified, original, ratio)
+    return Converted(apply_taiwan_terms(simplified), original, ratio)
 
 
 def to_simplified(text: str) -> str:
-    """Plain character conversion with no script decision (for short strings)."""
-    return _converter().convert(text)
+    """Plain character conversion with no script decision (for matching rules on short lines)."""
+    return _converter("t2s").convert(text)

@@ -107,11 +107,20 @@ ORG_SUFFIXES = (
 )
 _CHUNK_POS = {"n", "ns", "nt", "nz", "j", "l", "ng", "nrt", "vn", "b", "an", "s"}
 _ANCHOR_POS = {"ns", "nt"}
-_ANCHOR_WORDS = {"国家", "中共", "中国", "全国"}
+_ANCHOR_WORDS = {"中共", "中国"}
 _CHUNK_STOP = {"相关", "各", "有关", "本", "其", "该", "全市", "全省", "以上", "以下", "部门",
                "单位", "负责人", "工作"}
 _GENERIC_ORGS = {"市政府", "区人民政府", "县人民政府", "人民政府", "政府", "公司", "集团", "中心",
-                 "大学", "实验室"}
+                 "大学", "实验室", "商业银行", "重点实验室"}
+_PLACE_SUFFIX = re.compile(f"[{HAN}]{{2,8}}[省市县区州镇乡村]")
+_NOT_PLACES = {"城市", "上市", "新区", "市区", "城区", "社区", "园区", "景区", "校区", "示范区",
+               "试验区", "自创区", "开发区", "高新区", "经济区", "功能区", "街区", "全市", "全省",
+               "全区", "全县", "各县", "我市"}
+_PERSON_PREV = {"局长", "副局长", "书记", "副书记", "主任", "副主任", "市长", "副市长", "省长",
+                "副省长", "区长", "县长", "厅长", "部长", "主席", "院长", "校长", "董事长", "总经理",
+                "负责人", "院士", "教授", "记者", "总书记", "委员", "代表"}
+_PERSON_NEXT = {"表示", "介绍", "说", "指出", "强调", "同志", "出席", "主持", "讲话", "调研", "要求",
+                "书记", "总书记", "局长", "主任", "市长", "省长", "院士", "教授", "认为", "透露"}
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
@@ -119,7 +128,7 @@ SURNAMES = set(
     "邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左"
     "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕"
     "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应"
-    "臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+    "臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝习"
 )
 _TITLE_BEFORE = (
     r"(?:局长|副局长|书记|副书记|主任|副主任|市长|副市长|省长|副省长|区长|县长|厅长|部长|主席|"
@@ -169,8 +178,10 @@ def _dedup(items: list[str]) -> list[str]:
 def policy_documents(text: str) -> list[str]:
     """Titles inside 《》, full (nested parentheses kept); aliases from 简称《X》 dropped."""
     aliases = set(_ALIAS.findall(text))
-    docs = [d.strip() for d in _BOOK.findall(text)]
-    return _dedup([d for d in docs if d and d not in aliases])
+    docs = _dedup([d.strip() for d in _BOOK.findall(text)])
+    # A short title that ends a longer one (《方案》 after 《…平台方案》) is a back-reference.
+    return [d for d in docs if d not in aliases
+            and not (len(d) <= 4 and any(o != d and o.endswith(d) for o in docs))]
 
 
 def amounts(text: str) -> list[dict[str, object]]:
@@ -185,10 +196,11 @@ def amounts(text: str) -> list[dict[str, object]]:
 
 
 def _chunk_orgs(tokens: list[tuple[str, str]], gaz: Gazetteer) -> list[str]:
+    """Agency and institution names: a suffix word (局, 管委会, 有限公司...) plus the nouns
+    before it, trimmed to start at a place, an organisation or 省/市/县/区."""
     found = []
     for i, (word, pos) in enumerate(tokens):
-        is_suffix = word.endswith(ORG_SUFFIXES) and pos != "x"
-        if not is_suffix and pos != "nt":
+        if pos == "x" or not word.endswith(ORG_SUFFIXES):
             continue
         j = i
         length = len(word)
@@ -198,14 +210,12 @@ def _chunk_orgs(tokens: list[tuple[str, str]], gaz: Gazetteer) -> list[str]:
                 break
             j -= 1
             length += len(w)
-        # Trim from the left until the chunk starts at a place, an organisation or 市/省/县/区.
         while j < i:
             w, p = tokens[j]
             if p in _ANCHOR_POS or w in _ANCHOR_WORDS or w in gaz.canonical or w[0] in "省市县区":
                 break
             j += 1
-        first, fpos = tokens[j]
-        if j == i and fpos != "nt" and word not in gaz.canonical and word[0] not in "省市县区":
+        if j == i and pos != "nt" and word not in gaz.canonical and word[0] not in "省市县区":
             continue
         name = "".join(w for w, _ in tokens[j: i + 1])
         if len(name) >= 3 and name not in _GENERIC_ORGS:
@@ -214,16 +224,23 @@ def _chunk_orgs(tokens: list[tuple[str, str]], gaz: Gazetteer) -> list[str]:
 
 
 def _people(text: str, tokens: list[tuple[str, str]], known: list[str]) -> list[str]:
+    """Names from title rules (局长王柠表示) and jieba person tags seen in a person context."""
     names = list(known)
     for rule in _PERSON_RULES:
         for m in rule.finditer(text):
             n = m.group("n")
             if n[0] in SURNAMES and n not in _NOT_PEOPLE:
                 names.append(n)
-    for word, pos in tokens:
-        if pos == "nr" and 2 <= len(word) <= 3 and word[0] in SURNAMES and word not in _NOT_PEOPLE:
+    for k, (word, pos) in enumerate(tokens):
+        if pos != "nr" or not 2 <= len(word) <= 3 or word[0] not in SURNAMES:
+            continue
+        prev = tokens[k - 1][0] if k else ""
+        nxt = tokens[k + 1][0] if k + 1 < len(tokens) else ""
+        if (prev in _PERSON_PREV or nxt in _PERSON_NEXT) and word not in _NOT_PEOPLE:
             names.append(word)
-    return _dedup(names)
+    unique = _dedup(names)
+    # "和林铎" when "林铎" is known: a conjunction glued to a name.
+    return [n for n in unique if not (n[0] in "和与及跟同" and n[1:] in unique)]
 
 
 def extract_entities(body: str, tagger: Tagger | None = None,
@@ -239,8 +256,8 @@ def extract_entities(body: str, tagger: Tagger | None = None,
         (places if gaz.kind[name] == "place" else orgs).append(name)
     orgs.extend(_chunk_orgs(tokens, gaz))
     for word, pos in tokens:
-        if pos == "ns" and len(word) >= 2 and word not in gaz.canonical and \
-                re.fullmatch(f"[{HAN}]+[省市县区州镇乡村]", word):
+        if pos == "ns" and word not in gaz.canonical and word not in _NOT_PLACES and \
+                _PLACE_SUFFIX.fullmatch(word) and word[0] not in "一二三四五六七八九十两各全本我该":
             places.append(word)
     # An organisation that is also a known place (兰州新区) stays a place.
     place_set = set(places)

@@ -40,7 +40,9 @@ from .repair import RepairStats, repair_lines, repair_text
 
 ARTICLE_SCHEMA = "lznews.article/1"
 MIN_HAN = 50  # fewer Han characters than this in the clean body: not an article
-MAX_PAGE_BYTES = 16 * 1024 * 1024
+MAX_PAGE_BYTES = 4 * 1024 * 1024  # articles are far smaller; bounds worst-case latency
+_BULK = re.compile(rb"<script\b.*?</script\s*>|<style\b.*?</style\s*>|data:[\w/+.-]+;base64,[\w+/=]+",
+                   re.I | re.S)
 MAX_ANCHOR_RATIO = 0.6  # listing pages are mostly link text
 _ERROR_STAGE = {"clean": "extract", "dedup": "entities"}
 _TRACKING = re.compile(r"^(?:utm_\w+|spm|from|share_token|wxshare_count|isappinstalled)$", re.I)
@@ -127,6 +129,8 @@ def normalize(
         data = _raw_bytes(raw)
         if isinstance(status, int) and not 200 <= status < 300:
             raise NotAnArticle(f"http status {status}", stage="decode")
+        if len(data) > MAX_PAGE_BYTES:
+            data = _BULK.sub(b"", data)  # inline scripts, styles and data: URIs are the usual bulk
         if len(data) > MAX_PAGE_BYTES:
             raise StageError("decode", f"page too large: {len(data)} bytes > {MAX_PAGE_BYTES}")
         if not data.strip():
