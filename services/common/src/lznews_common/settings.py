@@ -105,6 +105,21 @@ class Settings(BaseSettings):
     indexer_bulk_max_bytes: int = Field(5 * 1024 * 1024, description="Flush a bulk at this size")
     indexer_bulk_max_wait_s: float = Field(2.0, description="Flush a bulk after this long")
     indexer_retry_max_s: float = Field(60.0, description="Longest backoff between bulk retries")
+    indexer_retry_initial_s: float = Field(
+        0.5, description="First backoff between bulk retries; doubles per retry, with jitter"
+    )
+    indexer_group_id: str = Field(
+        "lznews-indexer", description="Indexer consumer group (LZNEWS_TOPIC_PREFIX is prepended)"
+    )
+    indexer_index_check_s: float = Field(
+        30.0, description="How often the indexer checks that the write alias and its index survive"
+    )
+    indexer_rewind_on_index_loss: bool = Field(
+        True,
+        description="Re-read the (compacted) articles topic from the start when the index was lost",
+    )
+    indexer_index_shards: int = Field(1, description="Primary shards of each backing index")
+    indexer_index_replicas: int = Field(1, description="Replicas of each backing index")
 
     def topic(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"
