@@ -176,14 +176,19 @@ def extract_main(text: str, root: html.HtmlElement, min_han: int = 50) -> Extrac
 
 # --- line rules --------------------------------------------------------------------------------
 
-SPAM_TERMS = (
-    "无码", "人妻", "久久", "婷婷", "五月天", "在线观看", "亚欧", "欧美", "日韩", "中文字幕",
-    "伦理", "三级片", "色情", "成人视频", "偷拍", "自拍", "乱伦", "少妇", "熟女", "巨乳", "丝袜",
-    "午夜", "一区二区", "二区", "免费视频", "av", "精品", "国产", "免费", "高清", "福利", "博彩",
-    "娱乐城", "百家乐", "赌场", "棋牌", "六合彩", "时时彩", "葡京", "老虎机", "代孕", "办证",
-    "开发票", "黄色网站", "视频在线", "影院", "av在线",
+# Strong terms almost never occur in local news; weak ones do (精品旅游, 国产大飞机) and only
+# count together with strong ones.
+SPAM_STRONG = (
+    "无码", "人妻", "久久", "婷婷", "五月天", "在线观看", "亚欧", "日韩", "中文字幕", "伦理片",
+    "三级片", "色情", "成人视频", "偷拍", "乱伦", "少妇", "熟女", "巨乳", "丝袜", "午夜", "一区二区",
+    "二区", "av在线", "博彩", "娱乐城", "百家乐", "赌场", "六合彩", "时时彩", "葡京", "老虎机",
+    "代孕", "办证", "开发票", "黄色网站", "视频在线",
 )
-_SPAM_RE = re.compile("|".join(sorted(map(re.escape, SPAM_TERMS), key=len, reverse=True)), re.I)
+SPAM_WEAK = ("av", "精品", "国产", "免费", "高清", "福利", "欧美", "棋牌", "影院", "自拍", "视频")
+_SPAM_RE = re.compile(
+    "|".join(sorted(map(re.escape, SPAM_STRONG + SPAM_WEAK), key=len, reverse=True)), re.I
+)
+_SPAM_STRONG = set(SPAM_STRONG)
 
 _SEPARATORS = re.compile(r"[|｜]")
 _BREADCRUMB = re.compile(
@@ -240,25 +245,26 @@ class Cleaned:
 
 
 def is_spam(line: str) -> bool:
-    """Spam by lexicon density: many hits that cover a large share of the line's Han text."""
+    """Spam by lexicon density: several strong hits covering much of the line's text."""
     hits = _SPAM_RE.findall(line)
-    if len(hits) < 3:
+    strong = sum(1 for h in hits if h.lower() in _SPAM_STRONG)
+    if strong < 2 or len(hits) < 3:
         return False
     han = han_count(line) or 1
     covered = sum(len(h) for h in hits)
-    segments = [s for s in re.split(r"[,，、|｜\s;；]+", line) if s]
+    segments = [s for s in re.split(r"[,，、。|｜\s;；]+", line) if s]
     spammy = sum(1 for s in segments if _SPAM_RE.search(s))
     return covered / han >= 0.3 or (len(segments) >= 3 and spammy / len(segments) >= 0.6)
 
 
 def strip_spam_segments(line: str) -> tuple[str, bool]:
-    """Cut a run of >= 3 spam segments appended to an otherwise normal line."""
-    segments = re.split(r"(?<=[,，、])", line)
+    """Cut a run of spam segments appended to an otherwise normal line."""
+    segments = re.split(r"(?<=[,，、。;；])", line)
     keep = list(segments)
     tail: list[str] = []
     while keep and _SPAM_RE.search(keep[-1]):
         tail.insert(0, keep.pop())
-    if len(tail) >= 3 and is_spam("".join(tail)):
+    if len(tail) >= 2 and is_spam("".join(tail)):
         return "".join(keep).rstrip(",， "), True
     return line, False
 
@@ -323,8 +329,14 @@ def clean_lines(lines: list[str], title: str | None = None) -> Cleaned:
             continue
         if is_spam(key):
             out.spam_blocks += 1
-            out.removed.append(("spam", line))
-            continue
+            kept, cut = strip_spam_segments(line)
+            if cut and han_count(kept) >= 10 and not is_spam(kept):
+                out.removed.append(("spam", line[len(kept):]))
+                line, key = kept, to_simplified(kept).strip()
+                compact = re.sub(r"\s+", "", key)
+            else:
+                out.removed.append(("spam", line))
+                continue
         if title_key and i < 6 and len(compact) >= 4 and compact in title_key:
             out.title_lines += 1
             out.removed.append(("title", line))
@@ -357,11 +369,6 @@ def clean_lines(lines: list[str], title: str | None = None) -> Cleaned:
             out.meta_lines.append(key)
             out.removed.append(("meta", line))
             continue
-        fixed, had_spam = strip_spam_segments(line)
-        if had_spam:
-            out.spam_blocks += 1
-            out.removed.append(("spam", line[len(fixed):]))
-            line = fixed
         out.body.append(line)
     return out
 
