@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "articles"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text("utf-8"))
 PAGES = {p["file"]: p for p in MANIFEST["pages"]}

@@ -96,7 +96,8 @@ def test_nav_detection() -> None:
 
 
 def test_title_line_dropped_from_body() -> None:
-    c = clean_lines(["驱动创新引擎 释放活力之源", "正文第一段。"], title="驱动创新引擎 释放活力之源")
+    title = "驱动创新引擎 释放活力之源"
+    c = clean_lines([title, "正文第一段。"], title=title)
     assert c.body == ["正文第一段。"] and c.title_lines == 1
 
 

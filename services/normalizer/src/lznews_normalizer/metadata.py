@@ -29,7 +29,9 @@ _PUBLISH_LABEL = re.compile(
 )
 _WRITTEN_LABEL = re.compile(rf"(?:成文日期|发文日期|印发日期)\s*[:：]?\s*{_DATE}")
 _COMPACT_DATE = re.compile(r"^(?P<y>(?:19|20)\d{2})(?P<md>\d{2,4})$")
-_SIGNER = re.compile(rf"[{HAN}]{{2,}}(?:办公厅|办公室|人民政府|委员会|政府|局|厅|委|办|院|部|中心)$")
+_SIGNER = re.compile(
+    rf"[{HAN}]{{2,}}(?:办公厅|办公室|人民政府|委员会|政府|局|厅|委|办|院|部|中心)$"
+)
 _URL_DATES = (
     re.compile(r"/(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})/(?P<d>\d{1,2})/"),  # /2024-11/20/
     re.compile(r"/(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})/"),  # /20260113/
@@ -42,7 +44,10 @@ _META_DATE_NAMES = ("publishdate", "pubdate", "article:published_time", "datepub
 
 _NAME = rf"[{HAN}·]{{2,4}}"
 _NAMES = rf"{_NAME}(?:[\s、,，;；]+{_NAME})*"
-_SOURCE = re.compile(r"(?:文章|信息|稿件)?来源\s*[:：]\s*(?P<src>[^\s|｜【\[]+(?:\s+(?=[(（])[^\s|｜【\[]+)?)")
+_SOURCE = re.compile(
+    r"(?:文章|信息|稿件)?来源\s*[:：]\s*"
+    r"(?P<src>[^\s|｜【\[]+(?:\s+(?=[(（])[^\s|｜【\[]+)?)"
+)
 _REPORTER = re.compile(
     rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|实习生)"
     rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
@@ -59,7 +64,9 @@ _DOC_NUMBER = re.compile(
     rf"[{HAN}]{{1,12}}\s*[〔\[［【(（]\s*(?:19|20)\d{{2}}\s*[〕\]］】)）]\s*\d{{1,4}}\s*号"
 )
 _DOC_LABEL = re.compile(r"(?:文件编号|发文字号|文号)\s*[:：]\s*(?P<v>\S+)")
-_SITE_WORDS = re.compile(r"网|频道|政府|新闻|客户端|日报|晚报|中国|人民|新华|门户|官网|Network", re.I)
+_SITE_WORDS = re.compile(
+    r"网|频道|政府|新闻|客户端|日报|晚报|中国|人民|新华|门户|官网|Network", re.I
+)
 _SUFFIX = re.compile(r"\s*(?:--|—+|–|_|-|\||｜)\s*(?P<seg>[^_|｜—–]{1,24}?)\s*$")
 _PREFIX = re.compile(rf"^\s*(?P<seg>[{HAN}A-Za-z]{{1,12}}(?:客户端|网|频道|APP))\s*[|｜]\s*")
 _NOT_NAMES = {"记者", "编辑", "责编", "通讯员", "本报", "实习生", "摄影", "报道"}

@@ -26,6 +26,7 @@ from .dedup import content_hash, simhash, simhash_hex
 from .entities import Tagger, extract_entities
 from .errors import NotAnArticle, StageError
 from .extract import (
+    Cleaned,
     anchor_han_ratio,
     clean_lines,
     extract_main,
@@ -41,8 +42,10 @@ from .repair import RepairStats, repair_lines, repair_text
 ARTICLE_SCHEMA = "lznews.article/1"
 MIN_HAN = 50  # fewer Han characters than this in the clean body: not an article
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # articles are far smaller; bounds worst-case latency
-_BULK = re.compile(rb"<script\b.*?</script\s*>|<style\b.*?</style\s*>|data:[\w/+.-]+;base64,[\w+/=]+",
-                   re.I | re.S)
+_BULK = re.compile(
+    rb"<script\b.*?</script\s*>|<style\b.*?</style\s*>|data:[\w/+.-]+;base64,[\w+/=]+",
+    re.I | re.S,
+)
 MAX_ANCHOR_RATIO = 0.6  # listing pages are mostly link text
 _ERROR_STAGE = {"clean": "extract", "dedup": "entities"}
 _TRACKING = re.compile(r"^(?:utm_\w+|spm|from|share_token|wxshare_count|isappinstalled)$", re.I)
@@ -53,7 +56,7 @@ def canonical_url(url: str) -> str:
     parts = urlsplit(url.strip())
     scheme = (parts.scheme or "http").lower()
     host = (parts.hostname or "").lower()
-    if parts.port and not (scheme, parts.port) in (("http", 80), ("https", 443)):
+    if parts.port and (scheme, parts.port) not in (("http", 80), ("https", 443)):
         host = f"{host}:{parts.port}"
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not _TRACKING.match(k)])
@@ -221,7 +224,8 @@ def _title_from_body(body: list[str]) -> str:
     raise NotAnArticle("no title found", stage="metadata")
 
 
-def _quality(replacements: int, ncrs: int, r: RepairStats, cleaned: Any, han: int) -> dict[str, int]:
+def _quality(replacements: int, ncrs: int, r: RepairStats, cleaned: Cleaned,
+             han: int) -> dict[str, int]:
     return {
         "pinyin_annotations": r.pinyin_annotations,
         "boilerplate_lines": cleaned.boilerplate_lines,
