@@ -164,7 +164,7 @@ CRAWLER = [
         "Per site, time since a listing page was last fetched successfully; over 3 hours alerts.",
         [
             (
-                'time() - max by (site) (lznews_crawler_last_listing_success_timestamp_seconds'
+                "time() - max by (site) (lznews_crawler_last_listing_success_timestamp_seconds"
                 '{site=~"$site"})',
                 "{{site}}",
             )

@@ -115,16 +115,12 @@ def test_healthcheck_follows_healthz(service: str, healthy: bool) -> None:
     try:
         env = {**os.environ, f"LZNEWS_{service.upper()}_METRICS_PORT": str(server.port)}
         env.pop("LZNEWS_METRICS_PORT", None)
-        result = subprocess.run(
-            healthcheck_argv(service), env=env, capture_output=True, timeout=30
-        )
+        result = subprocess.run(healthcheck_argv(service), env=env, capture_output=True, timeout=30)
         assert (result.returncode == 0) is healthy, result.stderr
         # LZNEWS_METRICS_PORT overrides the per-service port, as in the services.
         env.update({"LZNEWS_METRICS_PORT": str(server.port)})
         env[f"LZNEWS_{service.upper()}_METRICS_PORT"] = "1"
-        result = subprocess.run(
-            healthcheck_argv(service), env=env, capture_output=True, timeout=30
-        )
+        result = subprocess.run(healthcheck_argv(service), env=env, capture_output=True, timeout=30)
         assert (result.returncode == 0) is healthy, result.stderr
     finally:
         server.stop()

@@ -38,9 +38,7 @@ def promtool() -> str:
 
 
 def run(promtool: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [promtool, *args], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
+    return subprocess.run([promtool, *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
 def alert_rules() -> list[dict[str, Any]]:
@@ -133,9 +131,7 @@ def test_k8s_scrape_config_names_jobs_like_compose() -> None:
     (job,) = config["scrape_configs"]
     relabel = {r.get("target_label"): r for r in job["relabel_configs"]}
     assert relabel["job"]["replacement"] == "lznews-$1"
-    assert relabel["job"]["source_labels"] == [
-        "__meta_kubernetes_pod_label_app_kubernetes_io_name"
-    ]
+    assert relabel["job"]["source_labels"] == ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]
 
 
 def test_unit_tests_cover_every_alert_file() -> None:
