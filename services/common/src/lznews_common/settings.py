@@ -93,6 +93,26 @@ class Settings(BaseSettings):
     crawler_replica_index: int = Field(0, description="This replica's index (site sharding)")
     crawler_replica_count: int = Field(1, description="Number of crawler replicas")
     crawler_metrics_port: int = Field(9101, description="Crawler /metrics port")
+    crawler_host_map: str = Field(
+        "",
+        description="Send requests for site hosts to another address, as to an HTTP proxy: "
+        "`host=127.0.0.1:port` pairs, comma separated, `*` for every host (tests, offline mirror)",
+    )
+    crawler_timeout_s: float = Field(30.0, description="Crawler download timeout")
+    crawler_retries: int = Field(2, description="Retries of a failed download within one visit")
+    crawler_retry_backoff_s: float = Field(
+        2.0, description="First retry delay; doubles on each further retry"
+    )
+    crawler_concurrency: int = Field(16, description="Concurrent requests over all sites")
+    crawler_autothrottle: bool = Field(
+        True, description="Adapt each site's delay to its latency (never below its own delay)"
+    )
+    crawler_publish_timeout_s: float = Field(
+        60.0, description="How long a raw page may wait for Kafka's acknowledgement"
+    )
+    crawler_max_attempts: int = Field(
+        3, description="Visits an article may fail transiently before it is dead-lettered"
+    )
 
     # --- Normaliser ------------------------------------------------------------------------------
     normalizer_metrics_port: int = Field(9102, description="Normaliser /metrics port")

@@ -1,0 +1,1 @@
+"""lznews crawler: Scrapy spiders, safety middlewares and a Kafka pipeline."""

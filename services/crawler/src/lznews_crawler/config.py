@@ -1,0 +1,62 @@
+"""Scrapy settings from LZNEWS_* settings and the site list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lznews_common.settings import Settings
+from lznews_crawler.sites import Site, SiteList
+
+MW = "lznews_crawler.middlewares"
+
+
+def scrapy_settings(s: Settings, sites: SiteList, owned: list[Site]) -> dict[str, Any]:
+    min_delay = min((site.download_delay_s for site in owned), default=1.0)
+    return {
+        "BOT_NAME": "lznews",
+        "USER_AGENT": s.crawler_user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": s.log_level.upper(),
+        # Politeness: one download slot per site (its hosts and gateways together).
+        "CONCURRENT_REQUESTS": s.crawler_concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "DOWNLOAD_DELAY": 0.0,  # per-site delays live in DOWNLOAD_SLOTS
+        "DOWNLOAD_SLOTS": {
+            site.name: {"concurrency": site.concurrency, "delay": site.download_delay_s,
+                        "jitter": 0.5 if site.download_delay_s else 0.0}
+            for site in owned
+        },
+        "AUTOTHROTTLE_ENABLED": s.crawler_autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(min_delay, 1.0),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "EXTENSIONS": {
+            "scrapy.extensions.throttle.AutoThrottle": None,
+            "lznews_crawler.throttle.SiteAutoThrottle": 0,
+        },
+        # Safety and robustness.
+        "DOWNLOAD_TIMEOUT": s.crawler_timeout_s,
+        "DOWNLOAD_MAXSIZE": s.crawler_max_page_bytes,
+        "DOWNLOAD_WARNSIZE": s.crawler_max_page_bytes // 2,
+        "RETRY_TIMES": s.crawler_retries,
+        "REDIRECT_MAX_TIMES": 5,
+        "DOWNLOADER_MIDDLEWARES": {
+            f"{MW}.SafetyMiddleware": 40,
+            # Scrapy's own offsite filter drops off-domain redirects silently at scheduling
+            # time (no errback, so no dead letter); SafetyMiddleware refuses them per site.
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            f"{MW}.BackoffRetryMiddleware": 550,
+            f"{MW}.FetchMetricsMiddleware": 950,
+        },
+        "ITEM_PIPELINES": {"lznews_crawler.pipelines.KafkaPipeline": 300},
+        # The seen-store decides what is fetched; Scrapy's in-memory dupefilter would also
+        # block the listing re-visits of continuous mode.
+        "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+        "LZNEWS_SITES": sites,
+        "LZNEWS_HOST_MAP": s.crawler_host_map,
+        "LZNEWS_ALLOW_PRIVATE": s.crawler_allow_private,
+        "LZNEWS_RETRY_BACKOFF_S": s.crawler_retry_backoff_s,
+    }

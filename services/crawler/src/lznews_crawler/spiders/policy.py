@@ -1,0 +1,249 @@
+"""The policy-news spider: visit listings, fetch unseen articles, hand them to the pipeline.
+
+Modes: `continuous` re-visits each site every interval_s and never closes by itself; `once`
+is one visit of every site; `backfill` walks listing pagination up to --max-pages per site,
+ignoring conditional GETs, and skips articles whose URL date is before --since.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import task
+from twisted.python.failure import Failure
+
+from lznews_common.metrics import CRAWLER_FILTERED, CRAWLER_LAST_LISTING, CRAWLER_SEEN
+from lznews_common.models import utcnow
+from lznews_crawler.items import DeadLetterItem, PageItem
+from lznews_crawler.runtime import Runtime
+from lznews_crawler.safety import Refused
+from lznews_crawler.seenstore import DEAD, DONE
+from lznews_crawler.sites import Site
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.5
+LISTING_PRIORITY = 10  # discover before fetching, so a visit's articles queue up early
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value is not None else None
+
+
+class PolicySpider(Spider):
+    name = "lznews"
+
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
+        self.allowed_domains = sorted({d for s in runtime.owned for d in s.allowed_domains})
+        self.inflight: set[str] = set()  # canonical URLs queued or being published
+        self.next_visit: dict[str, float] = {}
+        self.visited_listings: dict[str, set[str]] = {}
+        self._ticker: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PolicySpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    # --- scheduling ---------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        for site in self.runtime.owned:
+            for request in self._visit(site):
+                yield request
+
+    def _visit(self, site: Site) -> Iterator[Request]:
+        """One visit: the entry listings, plus every URL still pending from earlier visits."""
+        self.next_visit[site.name] = time.monotonic() + site.interval_s
+        self.visited_listings[site.name] = set(site.listing_urls)
+        for url in site.listing_urls:
+            yield self._listing_request(site, url, 0)
+        if self.runtime.mode != "backfill":
+            for p in self.runtime.store.pending(site.name):
+                if p.url not in self.inflight:
+                    yield self._article_request(site, p.url, p.fetch_url)
+
+    def _opened(self, spider: Spider) -> None:
+        CRAWLER_SEEN.set(self.runtime.store.size)
+        if self.runtime.mode == "continuous":
+            self._ticker = task.LoopingCall(self._tick)
+            self._ticker.start(TICK_S, now=False)
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        for site in self.runtime.owned:
+            if now >= self.next_visit.get(site.name, float("inf")):
+                for request in self._visit(site):
+                    self.crawler.engine.crawl(request)
+
+    def _idle(self, spider: Spider) -> None:
+        if self.runtime.mode == "continuous":
+            raise DontCloseSpider
+
+    def _closed(self, spider: Spider, reason: str) -> None:
+        if self._ticker is not None and self._ticker.running:
+            self._ticker.stop()
+
+    def release(self, item: PageItem | DeadLetterItem) -> None:
+        self.inflight.discard(item.key)
+        self.inflight.difference_update(item.aliases)
+
+    # --- requests -------------------------------------------------------------------------------
+
+    def _listing_request(self, site: Site, url: str, depth: int) -> Request:
+        headers: dict[str, str] = {}
+        if self.runtime.mode != "backfill":
+            etag, modified = self.runtime.store.validators(site.name, url)
+            if etag:
+                headers["If-None-Match"] = etag
+            if modified:
+                headers["If-Modified-Since"] = modified
+        return Request(
+            url, callback=self.parse_listing, errback=self.listing_failed, headers=headers,
+            priority=LISTING_PRIORITY,
+            meta={"site": site.name, "kind": "listing", "listing": url, "page_depth": depth,
+                  "handle_httpstatus_list": [304]},
+        )
+
+    def _article_request(self, site: Site, canonical: str, url: str) -> Request:
+        self.inflight.add(canonical)
+        return Request(
+            url, callback=self.parse_article, errback=self.article_failed,
+            meta={"site": site.name, "kind": "article", "canonical": canonical},
+        )
+
+    # --- listings -------------------------------------------------------------------------------
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        rt = self.runtime
+        site = rt.sites.by_name[response.meta["site"]]
+        if response.status == 304:
+            CRAWLER_LAST_LISTING.labels(site.name).set(time.time())
+            self.crawler.stats.inc_value("lznews/listing_not_modified")
+            return
+        if not isinstance(response, TextResponse):
+            log.warning("listing %s is not text (%s)", response.url, _header(response,
+                                                                              "Content-Type"))
+            return
+        if site.encoding:
+            response = response.replace(encoding=site.encoding)
+        rt.store.set_validators(site.name, response.meta["listing"],
+                                _header(response, "ETag"), _header(response, "Last-Modified"))
+        CRAWLER_LAST_LISTING.labels(site.name).set(time.time())
+
+        unfinished = in_range = 0
+        more_pages: list[str] = []
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if site.is_article(url):
+                canonical = site.canonical(url)
+                day = site.article_date(canonical)
+                if rt.since is not None and day is not None and day < rt.since:
+                    continue
+                in_range += 1
+                state = rt.store.state(site.name, canonical)
+                if state in (DONE, DEAD):
+                    continue
+                unfinished += 1
+                if state is None:
+                    rt.store.add_pending(site.name, canonical, url)
+                    self.crawler.stats.inc_value("lznews/discovered")
+                if canonical not in self.inflight:
+                    yield self._article_request(site, canonical, url)
+            elif site.is_listing_page(url):
+                more_pages.append(url.split("#", 1)[0])
+        CRAWLER_SEEN.set(rt.store.size)
+
+        # Pagination: continuous visits stop at the first page with nothing new; a backfill
+        # goes on while pages still hold articles on or after --since, up to --max-pages.
+        depth = response.meta["page_depth"]
+        cap = rt.max_pages if rt.max_pages is not None else site.max_listing_pages
+        follow = in_range if rt.mode == "backfill" else unfinished
+        if follow and depth + 1 < cap:
+            seen = self.visited_listings.setdefault(site.name, set())
+            for url in more_pages:
+                if url not in seen:
+                    seen.add(url)
+                    yield self._listing_request(site, url, depth + 1)
+
+    def listing_failed(self, failure: Failure) -> None:
+        # Not dead-lettered: a broken listing repeats every interval; the staleness of
+        # lznews_crawler_last_listing_success_timestamp_seconds is what alerts.
+        log.warning("listing %s failed: %s", failure.request.url, failure.value)
+
+    # --- articles -------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[PageItem | DeadLetterItem]:
+        rt = self.runtime
+        site = rt.sites.by_name[response.meta["site"]]
+        canonical = response.meta["canonical"]
+        first_url = (response.meta.get("redirect_urls") or [response.url])[0]
+        final = site.canonical(response.url)
+        aliases = tuple(dict.fromkeys((canonical, final)))
+        if final != canonical and not site.is_article(response.url):
+            yield self._dead(site, canonical, first_url, "redirect_not_article",
+                             f"redirected to {response.url}, not an article URL")
+            return
+        if final != canonical and rt.store.state(site.name, final) == DONE:
+            rt.store.mark_done(site.name, canonical)  # a second spelling of a published page
+            self.inflight.discard(canonical)
+            return
+        yield PageItem(
+            site=site.name, url=first_url, final_url=response.url, key=final, aliases=aliases,
+            status=response.status, body=response.body, fetched_at=utcnow(),
+            headers={
+                "content-type": _header(response, "Content-Type"),
+                "last-modified": _header(response, "Last-Modified"),
+                "etag": _header(response, "ETag"),
+            },
+        )
+
+    def article_failed(self, failure: Failure) -> Iterator[DeadLetterItem]:
+        rt = self.runtime
+        request: Request = failure.request
+        site = rt.sites.by_name[request.meta["site"]]
+        canonical = request.meta["canonical"]
+        exc = failure.value
+        body: bytes | None = None
+        if isinstance(exc, Refused):
+            permanent, reason = True, exc.reason
+        elif isinstance(exc, HttpError):
+            status = exc.response.status
+            body = exc.response.body
+            reason = f"http_{status}"
+            permanent = 400 <= status < 500 and status not in (408, 429)
+        elif isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
+            CRAWLER_FILTERED.labels("robots").inc()
+            permanent, reason = True, "robots_disallowed"
+        elif isinstance(exc, DownloadCancelledError) and "max size" in str(exc):
+            permanent, reason = True, "too_large"
+        else:
+            permanent, reason = False, type(exc).__name__
+        if not permanent:
+            attempts = rt.store.record_failure(site.name, canonical)
+            self.inflight.discard(canonical)
+            log.warning("article %s failed (%s), visit %d of %d", request.url, exc, attempts,
+                        rt.settings.crawler_max_attempts)
+            if attempts < rt.settings.crawler_max_attempts:
+                return
+            reason = f"{reason}_gave_up"
+        yield self._dead(site, canonical, request.url, reason, str(exc), body)
+
+    def _dead(self, site: Site, canonical: str, url: str, reason: str, error: str,
+              body: bytes | None = None) -> DeadLetterItem:
+        return DeadLetterItem(site=site.name, key=canonical, url=url, error_type=reason,
+                              error=error, body=body)
