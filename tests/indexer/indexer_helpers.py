@@ -246,3 +246,70 @@ class IndexerProcess:
         self.log.close()
 
 
+
+
+class FaultProxy:
+    """An HTTP proxy in front of the real search server that refuses the first bulk requests
+    with the given statuses (e.g. 429, 503), then forwards everything: fault injection, not a
+    mock; every request that is not refused reaches the real server."""
+
+    def __init__(self, upstream: str, bulk_faults: list[int]) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        self.faults = list(bulk_faults)
+        self.refused: list[int] = []
+        target = urlsplit(upstream)
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _any(self) -> None:
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else None
+                if self.path.split("?")[0].endswith("/_bulk") and outer.faults:
+                    status = outer.faults.pop(0)
+                    outer.refused.append(status)
+                    payload = json.dumps(
+                        {"error": {"type": "injected", "reason": "fault proxy"}, "status": status}
+                    ).encode()
+                    return self._reply(status, "application/json", payload)
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    ctype = resp.getheader("content-type") or "application/json"
+                    self._reply(resp.status, ctype, data)
+                finally:
+                    conn.close()
+
+            def _reply(self, status: int, ctype: str, data: bytes) -> None:
+                self.send_response(status)
+                self.send_header("content-type", ctype)
+                self.send_header("content-length", str(len(data)))
+                self.send_header("x-elastic-product", "Elasticsearch")
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any  # noqa: N815
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

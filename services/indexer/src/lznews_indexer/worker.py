@@ -419,6 +419,10 @@ class Indexer:
         if not tps:
             return
         begin = self.consumer.beginning_offsets(tps)
+        # Partitions whose group offset is at the start (or absent) have nothing to re-read.
+        tps = [tp for tp in tps if (self.consumer.committed(tp) or 0) > begin[tp]]
+        if not tps:
+            return
         # Commit first: a crash right after must not leave offsets pointing past data the
         # new index never received.
         self.consumer.commit({tp: OffsetAndMetadata(begin[tp], "", -1) for tp in tps})
@@ -428,7 +432,8 @@ class Indexer:
             self.uncommitted.pop(tp, None)
         self.batch.drop(tps)
         log.warning(
-            "re-reading %s from the beginning into the new index", [str(tp) for tp in tps]
+            "re-reading %s from the beginning into the new index",
+            ", ".join(f"{tp.topic}/{tp.partition}" for tp in tps),
         )
 
     # --- rebalance callbacks ----------------------------------------------------------------
