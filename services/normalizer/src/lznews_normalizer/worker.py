@@ -20,6 +20,7 @@ import faust
 from lznews_common import kafka
 from lznews_common.httpserver import MetricsServer
 from lznews_common.metrics import (
+    DEAD_LETTERS,
     NORMALIZER_CLEANING,
     NORMALIZER_DUPLICATES,
     NORMALIZER_ENTITIES,
@@ -29,14 +30,15 @@ from lznews_common.metrics import (
 )
 from lznews_common.models import Article, DeadLetter, MessageError, RawPage
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, ensure_topics
+from lznews_common.topics import ARTICLES, RAW_PAGES, ensure_topics
+from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 from lznews_normalizer.deduplicator import Deduplicator
 from lznews_normalizer.errors import StageError
 from lznews_normalizer.pipeline import normalize
 
 log = logging.getLogger(__name__)
 
-APP_ID = "lznews-normalizer"  # also the consumer group id
+APP_ID = "lznews-normalizer"  # with the topic prefix: the consumer group and changelog names
 
 
 class Outcome:
@@ -47,8 +49,12 @@ class Outcome:
 
 def _dead_letter(stage: str, exc: BaseException, event: faust.types.EventT) -> DeadLetter:
     msg = event.message
-    return DeadLetter.build(stage=stage, error=exc, value=event.value, topic=msg.topic,
-                            partition=msg.partition, offset=msg.offset)
+    letter = DeadLetter.build(stage=stage, error=exc, value=event.value, topic=msg.topic,
+                              partition=msg.partition, offset=msg.offset)
+    DEAD_LETTERS.labels("normalizer", letter.stage, letter.error_type).inc()
+    log.warning("dead-letter %s/%s@%s stage=%s: %s", msg.topic, msg.partition, msg.offset,
+                stage, letter.error[:300])
+    return letter
 
 
 def _observe(article: dict[str, Any], timings: dict[str, float]) -> None:
@@ -63,7 +69,7 @@ def _observe(article: dict[str, Any], timings: dict[str, float]) -> None:
 
 def create_app(s: Settings) -> faust.App:
     app = faust.App(
-        APP_ID,
+        s.topic(APP_ID),  # a prefixed deployment gets its own group and tables
         **kafka.faust_config(s),
         store="memory://",  # tables are rebuilt from their changelog topics on start
         datadir=s.normalizer_data_dir,
@@ -76,7 +82,7 @@ def create_app(s: Settings) -> faust.App:
     raw_topic = app.topic(s.topic(RAW_PAGES), key_serializer="raw", value_serializer="raw",
                           partitions=s.topic_partitions)
     articles = app.topic(s.topic(ARTICLES), key_serializer="raw", value_serializer="raw")
-    dead = app.topic(s.topic(DEAD_LETTERS), key_serializer="raw", value_serializer="raw")
+    dead = app.topic(s.topic(DEAD_LETTERS_TOPIC), key_serializer="raw", value_serializer="raw")
     # By URL: co-partitioned with raw-pages, whose key is the canonical URL.
     by_url = app.Table("by-url", default=None, key_type=str, partitions=s.topic_partitions)
     # Fingerprints: every worker reads all of it, since duplicates arrive on any partition.
