@@ -147,16 +147,16 @@ def _handler(mirror: MirrorServer) -> type[BaseHTTPRequestHandler]:
                 log.exception("mirror failed on %s%s", host, path)
                 status, headers, body = 500, {"Content-Type": "text/plain"}, b"mirror bug\n"
             mirror.record(Hit(host, path, status, self.headers.get("User-Agent", "")))
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if status != 304:
-                try:
+            try:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if status != 304:
                     self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the crawler gave up (size cap, timeout)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the crawler gave up (size cap, timeout)
 
         def log_message(self, fmt: str, *args: Any) -> None:
             log.debug("mirror: " + fmt, *args)
