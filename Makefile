@@ -8,17 +8,17 @@ SERVICES := $(wildcard services/*/pyproject.toml)
 
 .PHONY: install run test lint bench clean stack-down
 
-$(STAMP): requirements.lock $(SERVICES)
+$(STAMP): requirements.lock requirements-test.txt $(SERVICES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
 		-e 'services/common[stack]' $(foreach s,$(filter-out services/common/%,$(SERVICES)),-e $(dir $(s))) \
-		pytest pytest-timeout hypothesis ruff
+		-r requirements-test.txt
 	touch $(STAMP)
 
 install: $(STAMP)
 
 run: install
-	$(BIN)/lznews-stack up
+	$(BIN)/lznews-run $(if $(OFFLINE),--offline,)
 
 test: install
 	$(BIN)/ruff check .
