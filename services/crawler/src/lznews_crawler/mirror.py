@@ -50,6 +50,7 @@ class MirrorServer:
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
         self.quiet = quiet
+        self.page_delay_s = 0.0  # tests slow every page but robots.txt down with this
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -103,6 +104,8 @@ class MirrorServer:
         target = (base / path.lstrip("/")).resolve()
         if not target.is_relative_to(base) or not target.is_file():
             return 404, {"Content-Type": "text/html"}, b"<html><body>404</body></html>"
+        if self.page_delay_s and path != "/robots.txt":
+            time.sleep(self.page_delay_s)
         body = target.read_bytes()
         etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
         mtime = int(target.stat().st_mtime)
