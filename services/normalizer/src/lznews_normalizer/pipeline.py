@@ -40,7 +40,9 @@ from .metadata import extract_metadata, extract_title
 from .repair import RepairStats, repair_lines, repair_text
 
 ARTICLE_SCHEMA = "lznews.article/1"
-MIN_HAN = 50  # fewer Han characters than this in the clean body: not an article
+# Fewer Han characters than this in the clean body: not an article. Two-sentence briefs and
+# short notices are real news, so the bar is low; listings are caught by link density.
+MIN_HAN = 30
 MAX_PAGE_BYTES = 4 * 1024 * 1024  # articles are far smaller; bounds worst-case latency
 _BULK = re.compile(
     rb"<script\b.*?</script\s*>|<style\b.*?</style\s*>|data:[\w/+.-]+;base64,[\w+/=]+",
