@@ -143,3 +143,17 @@ def test_kibana_objects_are_complete_and_consistent() -> None:
                 for part in field.split("."):
                     spec = spec["properties"][part]
                 assert spec["type"] in ("keyword", "long", "integer", "date"), field
+
+
+def test_versions_order_by_fetch_then_by_normalisation() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lznews_indexer.bulk import version_of
+
+    t = datetime(2025, 4, 10, 1, 6, 31, 250000, tzinfo=UTC)
+    assert version_of(t, t + timedelta(seconds=3)) == version_of(t, t + timedelta(seconds=3))
+    assert version_of(t, t + timedelta(days=1)) > version_of(t, t + timedelta(seconds=3))
+    # A newer fetch beats any re-normalisation of an older one, even one years later.
+    later = t + timedelta(milliseconds=1)
+    assert version_of(later, later) > version_of(t, t + timedelta(days=3650))
+    assert version_of(datetime(2262, 1, 1, tzinfo=UTC), None) < 2**63

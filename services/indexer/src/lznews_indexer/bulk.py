@@ -54,7 +54,7 @@ class Doc:
     def from_article(cls, article: Article, ref: Any = None) -> Doc:
         return cls(
             id=article.id,
-            version=version_of(article.fetched_at),
+            version=version_of(article.fetched_at, article.normalized_at),
             source=article.to_document(),
             fetched_at=article.fetched_at,
             ref=ref,
@@ -77,9 +77,19 @@ class BulkStats:
     results: list[ItemResult] = field(default_factory=list)
 
 
-def version_of(fetched_at: datetime) -> int:
-    """External version: fetch time in epoch milliseconds, so newer fetches win."""
-    return int(fetched_at.timestamp() * 1000)
+RENORMALISE_SLOTS = 1_000_000  # seconds after the fetch a re-normalisation can still win
+
+
+def version_of(fetched_at: datetime, normalized_at: datetime | None = None) -> int:
+    """External version, ordered by fetched_at (epoch ms) first, so a newer fetch always wins
+    and an older one never does; within one fetch, a later normalisation of the same raw page
+    (the normaliser re-run) wins too. The same message again has the same version: a 409, so a
+    replay changes nothing. Fits a long until the year 2262."""
+    slot = 0
+    if normalized_at is not None:
+        seconds = int((normalized_at - fetched_at).total_seconds())
+        slot = min(max(seconds, 0), RENORMALISE_SLOTS - 1)
+    return int(fetched_at.timestamp() * 1000) * RENORMALISE_SLOTS + slot
 
 
 class RetryableBulkError(Exception):

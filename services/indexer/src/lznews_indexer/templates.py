@@ -143,8 +143,10 @@ def index_template(s: Settings, kind: AnalyzerKind) -> dict[str, Any]:
     return {
         "index_patterns": [names.pattern],
         "composed_of": [names.settings_component, names.mappings_component],
-        # Above the built-in templates (priority 100 for logs-*-* etc.).
-        "priority": 200,
+        # Above the built-in templates (priority 100 for logs-*-* etc.); a longer alias gets a
+        # higher priority, so lznews-articles-v2-* (a reindex target) may overlap
+        # lznews-articles-* without the equal-priority conflict Elasticsearch refuses.
+        "priority": 200 + len(names.alias),
         "meta": {
             "managed_by": "lznews-indexer",
             "template_version": TEMPLATE_VERSION,
@@ -189,7 +191,9 @@ def ism_policy(s: Settings) -> dict[str, Any]:
                     "transitions": [],
                 }
             ],
-            "ism_template": [{"index_patterns": [names.pattern], "priority": 200}],
+            "ism_template": [
+                {"index_patterns": [names.pattern], "priority": 200 + len(names.alias)}
+            ],
         }
     }
 

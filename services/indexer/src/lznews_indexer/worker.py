@@ -218,8 +218,9 @@ class Indexer:
                 max_records=max(1, max_docs - len(self.batch)),
             )
             if self.rewind:
-                polled = {tp: recs for tp, recs in polled.items() if tp not in self.rewind}
-                self._do_rewind()
+                # Records just fetched for a rewound partition are read again from the start.
+                rewound = self._do_rewind()
+                polled = {tp: recs for tp, recs in polled.items() if tp not in rewound}
             for tp, records in polled.items():
                 for record in records:
                     self._saw(tp, record)
@@ -412,17 +413,18 @@ class Indexer:
         except (TransportError, ApiError) as exc:
             log.warning("index check failed (%s); the next bulk retries", exc)
 
-    def _do_rewind(self) -> None:
+    def _do_rewind(self) -> set[TopicPartition]:
+        """Commit and seek this worker's partitions back to the start; returns those moved."""
         assert self.consumer is not None
         tps = sorted(self.rewind & self.consumer.assignment())
         self.rewind.clear()
         if not tps:
-            return
+            return set()
         begin = self.consumer.beginning_offsets(tps)
         # Partitions whose group offset is at the start (or absent) have nothing to re-read.
         tps = [tp for tp in tps if (self.consumer.committed(tp) or 0) > begin[tp]]
         if not tps:
-            return
+            return set()
         # Commit first: a crash right after must not leave offsets pointing past data the
         # new index never received.
         self.consumer.commit({tp: OffsetAndMetadata(begin[tp], "", -1) for tp in tps})
@@ -435,6 +437,7 @@ class Indexer:
             "re-reading %s from the beginning into the new index",
             ", ".join(f"{tp.topic}/{tp.partition}" for tp in tps),
         )
+        return set(tps)
 
     # --- rebalance callbacks ----------------------------------------------------------------
 
