@@ -99,6 +99,7 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
     while time.monotonic() < deadline:
         try:
             value = predicate()
+            last = None
             if value:
                 return value
         except Exception as exc:  # not ready yet

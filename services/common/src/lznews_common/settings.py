@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     normalizer_metrics_port: int = Field(9102, description="Normaliser /metrics port")
     normalizer_web_port: int = Field(6066, description="Faust worker web port")
     normalizer_data_dir: str = Field(".lznews/normalizer", description="Faust table data directory")
+    normalizer_near_duplicate_bits: int = Field(
+        6, ge=0, le=7,
+        description="Simhash distance at or below which a new URL is a near duplicate (0-7)",
+    )
 
     # --- Indexer ---------------------------------------------------------------------------------
     indexer_metrics_port: int = Field(9103, description="Indexer /metrics port")

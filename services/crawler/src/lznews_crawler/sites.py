@@ -9,10 +9,11 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import yaml
-from w3lib.url import canonicalize_url
+
+from lznews_common.urls import canonical_url
 
 BUNDLED = "sites.yaml"
 
@@ -65,14 +66,10 @@ class Site:
         )
 
     def canonical(self, url: str) -> str:
-        """One spelling per article: gateway prefixes removed, host lower-cased, no fragment."""
+        """One spelling per article: the site's gateway rewrites, then the shared canonical form."""
         for rw in self.canonical_rewrites:
             url = rw.pattern.sub(rw.replace, url, count=1)
-        parts = urlsplit(canonicalize_url(url, keep_fragments=False))
-        netloc = parts.hostname or ""
-        if parts.port and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
-            netloc = f"{netloc}:{parts.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        return canonical_url(url)
 
     def article_date(self, url: str) -> date | None:
         """The publication date the URL carries (groups y, m, d), if the site has a pattern."""

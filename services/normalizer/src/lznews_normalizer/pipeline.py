@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from lznews_common.models import article_id
+from lznews_common.urls import canonical_url
 
 from . import PIPELINE_VERSION
 from .convert import convert
@@ -50,23 +51,6 @@ _BULK = re.compile(
 )
 MAX_ANCHOR_RATIO = 0.6  # listing pages are mostly link text
 _ERROR_STAGE = {"clean": "extract", "dedup": "entities"}
-_TRACKING = re.compile(r"^(?:utm_\w+|spm|from|share_token|wxshare_count|isappinstalled)$", re.I)
-
-
-def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no default port, no fragment, no tracking parameters."""
-    parts = urlsplit(url.strip())
-    scheme = (parts.scheme or "http").lower()
-    host = (parts.hostname or "").lower()
-    if parts.port and (scheme, parts.port) not in (("http", 80), ("https", 443)):
-        host = f"{host}:{parts.port}"
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _TRACKING.match(k)])
-    return urlunsplit((scheme, host, parts.path or "/", query, ""))
-
-
-def article_id(canonical: str) -> str:
-    return hashlib.sha1(canonical.encode("utf-8")).hexdigest()
 
 
 def _now() -> str:
@@ -118,12 +102,15 @@ def normalize(
     on_stage: Callable[[str, float], None] | None = None,
     diagnostics: dict[str, Any] | None = None,
     normalized_at: str | None = None,
+    canonical: str | None = None,
 ) -> dict[str, Any]:
     """Normalise one lznews.raw-page/1 dict into a lznews.article/1 dict.
 
     timings: filled with seconds per stage (decode, extract, repair, convert, clean,
     metadata, entities, dedup); on_stage is called after each stage with (name, seconds).
     diagnostics: filled with non-numeric facts (encoding, how it was chosen, extractor).
+    canonical: the page's canonical URL as the crawler keyed it on raw-pages (it knows each
+    site's gateway rewrites); without it, the canonical form of the raw page's url.
     Raises NotAnArticle for pages that are not articles and StageError for anything else.
     """
     stage = _Stages(timings, on_stage)
@@ -195,7 +182,7 @@ def normalize(
         chash = content_hash(body)
         shash = simhash_hex(simhash(body))
 
-    canonical = canonical_url(raw.get("url") or url)
+    canonical = canonical_url(canonical or raw.get("url") or url)
     return {
         "schema": ARTICLE_SCHEMA,
         "id": article_id(canonical),

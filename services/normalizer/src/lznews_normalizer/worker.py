@@ -88,7 +88,7 @@ def create_app(s: Settings) -> faust.App:
     # Fingerprints: every worker reads all of it, since duplicates arrive on any partition.
     fingerprints = app.GlobalTable("fingerprints", default=None, key_type=str,
                                    partitions=s.topic_partitions)
-    dedup = Deduplicator(by_url, fingerprints)
+    dedup = Deduplicator(by_url, fingerprints, max_distance=s.normalizer_near_duplicate_bits)
     # One thread: normalising is CPU-bound and must not stall the event loop's heartbeats.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize")
 
@@ -107,7 +107,9 @@ def create_app(s: Settings) -> faust.App:
         timings: dict[str, float] = {}
         try:
             doc = await asyncio.get_running_loop().run_in_executor(
-                executor, lambda: normalize(raw.model_dump(mode="json", by_alias=True), timings))
+                executor, lambda: normalize(raw.model_dump(mode="json", by_alias=True), timings,
+                                            canonical=key.decode("utf-8", "replace") if key
+                                            else None))
             article = Article.parse(doc)
         except StageError as exc:
             await send(dead, key, _dead_letter(exc.stage, exc, event).to_bytes())
