@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 
 from lznews_common import kafka
 from lznews_common.settings import Settings
@@ -48,32 +48,52 @@ def stop_service(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None
             proc.wait(10)
 
 
-def read_topic(settings: Settings, topic: str, until: Callable[[list[Any]], bool],
-               timeout_s: float = 90.0, settle_s: float = 0.0) -> list[Any]:
-    """Records of `topic` from the start until `until(records)` holds (then `settle_s` more to
-    catch extras), or the timeout."""
-    consumer: KafkaConsumer = kafka.consumer(settings, f"reader-{time.time_ns()}",
-                                             settings.topic(topic))
+def read_topic(settings: Settings, base: str,
+               want: int | Callable[[list[Any]], bool] | None = None,
+               timeout_s: float = 30.0, quiet_s: float = 2.0, settle_s: float = 0.0) -> list[Any]:
+    """Every record of a topic from the start, read without a consumer group (no join delay,
+    nothing committed). Reads until `want` holds (a count, or a predicate over the records)
+    and then `settle_s` more to catch extras; with no `want`, until nothing new came for
+    quiet_s. Tansu's end offsets are wrong, so "the end" cannot be asked for."""
+    topic = settings.topic(base)
+    consumer = KafkaConsumer(**kafka.client_config(settings), enable_auto_commit=False,
+                             group_id=None, auto_offset_reset="earliest")
+    done = (want if callable(want) else
+            (lambda r: len(r) >= want) if want is not None else None)
     records: list[Any] = []
-    deadline = time.monotonic() + timeout_s
-    settle_end: float | None = None
     try:
+        deadline = time.monotonic() + timeout_s
+        parts = None
+        while not parts and time.monotonic() < deadline:
+            parts = consumer.partitions_for_topic(topic)
+            if not parts:
+                time.sleep(0.2)
+        if not parts:
+            return []
+        tps = [TopicPartition(topic, p) for p in parts]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        last = time.monotonic()
+        settle_end: float | None = None
         while time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=300).values():
                 records.extend(batch)
-            if settle_end is None and until(records):
+                last = time.monotonic()
+            if done is None:
+                if time.monotonic() - last > quiet_s:
+                    break
+                continue
+            if settle_end is None and done(records):
                 settle_end = time.monotonic() + settle_s
             if settle_end is not None and time.monotonic() >= settle_end:
                 break
+        return records
     finally:
         consumer.close()
-    return records
 
 
-def metric_value(port: int, name: str, **labels: str) -> float:
-    """Sum of the samples of `name` matching `labels` on a service's /metrics."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
-        text = resp.read().decode()
+def metric_sum(text: str, name: str, **labels: str) -> float:
+    """Sum of the samples of `name` in Prometheus text whose labels include `labels`."""
     total = 0.0
     for line in text.splitlines():
         m = re.match(rf"^{re.escape(name)}(?:\{{(.*)\}})? (\S+)$", line)
@@ -85,6 +105,16 @@ def metric_value(port: int, name: str, **labels: str) -> float:
     return total
 
 
+def metrics_text(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+        return resp.read().decode()
+
+
+def metric_value(port: int, name: str, **labels: str) -> float:
+    """metric_sum over a service's live /metrics."""
+    return metric_sum(metrics_text(port), name, **labels)
+
+
 def health(port: int) -> dict[str, Any]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
@@ -93,7 +123,9 @@ def health(port: int) -> dict[str, Any]:
         return json.load(err)
 
 
-def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str,
+             every_s: float = 0.25) -> Any:
+    """predicate() until it is truthy (exceptions count as not yet); its value."""
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -104,5 +136,5 @@ def wait_for(predicate: Callable[[], Any], timeout_s: float, what: str) -> Any:
                 return value
         except Exception as exc:  # not ready yet
             last = exc
-        time.sleep(0.25)
+        time.sleep(every_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last})")

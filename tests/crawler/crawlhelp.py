@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import urllib.request
 from dataclasses import dataclass
 from importlib import resources
@@ -17,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from kafka import KafkaConsumer, TopicPartition
 
-from lznews_common.kafka import client_config
 from lznews_common.settings import Settings
 from lznews_common.stack import free_port
 from lznews_crawler.mirror import MirrorServer
@@ -91,62 +88,3 @@ def crawler_env(settings: Settings, mirror: MirrorServer, tmp: Path, **extra: An
     })
     env.update({k: str(v) for k, v in extra.items()})
     return CrawlerEnv(env, port)
-
-
-def read_topic(settings: Settings, base: str, want: int | None = None,
-               quiet_s: float = 2.0, timeout_s: float = 30.0) -> list[Any]:
-    """Every record of a topic, read without a consumer group (Tansu's end offsets are wrong,
-    so read until `want` records arrived, or nothing new came for quiet_s)."""
-    topic = settings.topic(base)
-    consumer = KafkaConsumer(**client_config(settings), enable_auto_commit=False,
-                             group_id=None, auto_offset_reset="earliest")
-    try:
-        deadline = time.monotonic() + timeout_s
-        parts = None
-        while not parts and time.monotonic() < deadline:
-            parts = consumer.partitions_for_topic(topic)
-            if not parts:
-                time.sleep(0.2)
-        if not parts:
-            return []
-        tps = [TopicPartition(topic, p) for p in parts]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        records: list[Any] = []
-        last = time.monotonic()
-        while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=300)
-            for recs in batch.values():
-                records.extend(recs)
-                last = time.monotonic()
-            if want is not None and len(records) >= want:
-                break
-            if want is None and time.monotonic() - last > quiet_s:
-                break
-        return records
-    finally:
-        consumer.close()
-
-
-def metric_sum(text: str, name: str, **labels: str) -> float:
-    """Sum of a metric's samples in Prometheus text, filtered by labels."""
-    total = 0.0
-    for line in text.splitlines():
-        if not line.startswith(name) or line.startswith("#"):
-            continue
-        head, _, value = line.rpartition(" ")
-        if head != name and not head.startswith(name + "{"):
-            continue
-        if all(f'{k}="{v}"' in head for k, v in labels.items()):
-            total += float(value)
-    return total
-
-
-def wait_for(predicate: Any, timeout_s: float, what: str, step_s: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(step_s)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")

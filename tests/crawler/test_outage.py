@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawlhelp import crawler_env, fast_sites, metric_sum, read_topic, wait_for
+from crawlhelp import crawler_env, fast_sites
 from tcpproxy import TcpProxy
 
 from lznews_common.settings import load_settings
 from lznews_common.stack import LocalStack, Server, free_port
 from lznews_common.topics import RAW_PAGES
 from lznews_crawler.mirror import MirrorServer
+from tests.support import metric_sum, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 

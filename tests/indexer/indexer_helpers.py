@@ -8,10 +8,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from lznews_common.models import Amount, Article, Entities, article_id
 from lznews_common.settings import Settings
 from lznews_common.stack import free_port
 from lznews_common.topics import ARTICLES
+from tests.support import wait_for
 
 BIN = Path(sys.executable).parent
 
@@ -123,17 +122,6 @@ def committed(s: Settings, group: str) -> dict[TopicPartition, int]:
     return {tp: om.offset for tp, om in got.items() if om.offset is not None and om.offset >= 0}
 
 
-def wait_for(cond: Callable[[], Any], timeout_s: float, what: str, every_s: float = 0.3) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = cond()
-        if last:
-            return last
-        time.sleep(every_s)
-    raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
-
-
 def wait_committed(
     s: Settings, expected: dict[TopicPartition, int], timeout_s: float = 60.0
 ) -> None:
@@ -153,20 +141,6 @@ def snapshot(es: Any, alias: str) -> dict[str, tuple[int, int, dict[str, Any]]]:
         index=alias, size=1000, version=True, seq_no_primary_term=True, query={"match_all": {}}
     )["hits"]["hits"]
     return {h["_id"]: (h["_version"], h["_seq_no"], h["_source"]) for h in hits}
-
-
-def read_topic(s: Settings, base: str, want: int, timeout_s: float = 30.0) -> list[Any]:
-    """Records of a topic from the start (a throwaway group), until `want` have arrived."""
-    consumer = kafka.consumer(s, f"{s.topic_prefix}reader-{time.time_ns()}", s.topic(base))
-    out: list[Any] = []
-    try:
-        deadline = time.monotonic() + timeout_s
-        while len(out) < want and time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=500).values():
-                out.extend(records)
-    finally:
-        consumer.close(autocommit=False)
-    return out
 
 
 def settings_env(s: Settings) -> dict[str, str]:

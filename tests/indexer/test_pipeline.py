@@ -11,7 +11,6 @@ from indexer_helpers import (
     as_messages,
     make_article,
     produce,
-    read_topic,
     snapshot,
     wait_committed,
 )
@@ -21,6 +20,7 @@ from lznews_common.search import es_client
 from lznews_common.settings import Settings
 from lznews_common.topics import DEAD_LETTERS
 from lznews_indexer.bulk import version_of
+from tests.support import read_topic
 
 
 def test_replaying_the_topic_twice_gives_the_same_index(idx_settings: Settings, run_indexer):

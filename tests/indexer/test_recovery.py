@@ -21,12 +21,12 @@ from indexer_helpers import (
     produce,
     snapshot,
     wait_committed,
-    wait_for,
 )
 
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
 from lznews_common.stack import Server, free_port
+from tests.support import wait_for
 
 
 def _ids(es, alias: str) -> set[str]:
