@@ -25,7 +25,7 @@ test: install
 	$(BIN)/pytest
 
 bench: install
-	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/run_all.py
 
 stack-down:
 	$(BIN)/lznews-stack down

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
+from fixtures import synthetic
 from lznews_common import kafka
-from lznews_common.models import DeadLetter, RawPage
+from lznews_common.models import DeadLetter
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
 from lznews_common.stack import Server, free_port
@@ -263,7 +264,7 @@ def test_burst_of_ten_times_the_input(e2e_settings: Settings, tmp_path: Path,
     once. Pages are constructed from the fixture articles' paragraphs, so they are distinct."""
     p = Pipeline(e2e_settings, tmp_path, mirror)
     s = e2e_settings
-    burst = burst_pages(10 * len(PUBLISHED))
+    burst = synthetic.pages(10 * len(PUBLISHED))
     producer = kafka.producer(s, linger_ms=20)
     for raw in burst:
         producer.send(s.topic(RAW_PAGES), key=raw.url.encode(), value=raw.to_bytes())
@@ -282,28 +283,3 @@ def test_burst_of_ten_times_the_input(e2e_settings: Settings, tmp_path: Path,
     wait_for(lambda: len(p.docs()) >= out, 300, f"{out} documents indexed")
     docs = p.docs()
     assert len(docs) == out == len({d["url"] for d in docs})
-
-
-def burst_pages(n: int) -> list[RawPage]:
-    """n constructed article pages, each four paragraphs of the fixture articles' text."""
-    import random
-    import re
-
-    paras: list[str] = []
-    for name in ("001_lzbs.html", "003_lzbs.html", "004_lanzhou_gov.html"):
-        html = (ROOT / "fixtures" / "articles" / name).read_text("utf-8")
-        paras += [m for m in re.findall(r"<p>([^<]{40,})</p>", html)]
-    rng = random.Random(7)
-    pages = []
-    for i in range(n):
-        body = "".join(f"<p>{t}</p>" for t in rng.sample(paras, 4))
-        html = (f"<!-- constructed for the burst drill, not captured -->"
-                f"<html><head><meta charset='utf-8'><title>兰州市政策动态第{i}期_兰州新闻网"
-                f"</title></head><body><h1>兰州市政策动态第{i}期</h1>"
-                f"<div class='info'>2024-11-{1 + i % 28:02d} 08:00 来源：兰州日报</div>"
-                f"<div class='content'>{body}</div></body></html>")
-        url = f"http://www.lzbs.com.cn/lanzhounews/2024-11/{1 + i % 28:02d}/content_9{i:05d}.htm"
-        pages.append(RawPage.build(url=url, final_url=url, site="lzbs", body=html.encode(),
-                                   http_status=200, crawl_id="burst",
-                                   headers={"content-type": "text/html; charset=utf-8"}))
-    return pages
