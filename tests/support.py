@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from lznews_common import kafka
 from lznews_common.settings import Settings
+from lznews_common.stack import die_with_parent
 
 BIN = Path(sys.executable).parent
 
@@ -35,7 +36,8 @@ def start_service(command: str, settings: Settings, log_path: Path, *args: str,
                   **extra: object) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 (the process owns it)
     return subprocess.Popen([str(BIN / command), *args], stdout=log, stderr=subprocess.STDOUT,
-                            env=service_env(settings, **extra), start_new_session=True)
+                            env=service_env(settings, **extra), start_new_session=True,
+                            preexec_fn=die_with_parent)
 
 
 def stop_service(proc: subprocess.Popen[bytes], timeout_s: float = 20.0) -> None:

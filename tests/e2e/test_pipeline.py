@@ -25,7 +25,7 @@ from lznews_common import kafka
 from lznews_common.models import DeadLetter
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
-from lznews_common.stack import Server, free_port
+from lznews_common.stack import Server, die_with_parent, free_port
 from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, ensure_topics
 from lznews_crawler.mirror import MirrorServer
 from tests.crawler.crawlhelp import fast_sites
@@ -83,7 +83,8 @@ class Pipeline:
         with open(self.tmp / f"{name}.log", "ab") as log:
             self.procs[name] = subprocess.Popen([str(BIN / cmd), *args], stdout=log,
                                                 stderr=subprocess.STDOUT, env=self.env(name),
-                                                start_new_session=True)
+                                                start_new_session=True,
+                                                preexec_fn=die_with_parent)
 
     def kill9(self, name: str) -> None:
         proc = self.procs[name]
@@ -272,7 +273,13 @@ def test_burst_of_ten_times_the_input(e2e_settings: Settings, tmp_path: Path,
     producer.close()
     p.start("normalizer")
     p.start("indexer")
-    want = len(burst)
+    try:
+        check_burst(p, len(burst))
+    finally:
+        p.stop()
+
+
+def check_burst(p: Pipeline, want: int) -> None:
     wait_for(lambda: p.metric("normalizer", "lznews_normalizer_pages_in_total") >= want, 300,
              f"{want} pages normalised")
     out = p.metric("normalizer", "lznews_normalizer_articles_out_total")
