@@ -90,3 +90,38 @@ FRESHNESS = Histogram(
     "Time from fetch to the bulk that made an article searchable",
     buckets=FRESHNESS_BUCKETS,
 )
+
+# --- watch (saved searches, alerts) -------------------------------------------------------------
+WATCH_MATCHES = Counter(
+    "lznews_watch_matches_total", "Alerts published to the alerts topic, per watch", ["watch"]
+)
+WATCH_SUPPRESSED = Counter(
+    "lznews_watch_suppressed_total",
+    "Matches not alerted (already_alerted, unconfirmed claim, superseded by a newer fetch)",
+    ["reason"],
+)
+WATCH_ARTICLES = Counter(
+    "lznews_watch_articles_total", "Articles the watcher read, by outcome", ["result"]
+)
+WATCH_MATCH_LATENCY = Histogram(
+    "lznews_watch_match_latency_seconds",
+    "Time to match one batch of articles against every watch",
+    buckets=LATENCY_BUCKETS,
+)
+WATCH_WATCHES = Gauge("lznews_watch_watches", "Watches the watcher matches against")
+WATCH_RETRIES = Counter(
+    "lznews_watch_retries_total", "Watcher batch retries (cluster or Kafka trouble)", ["reason"]
+)
+ALERT_DELIVERIES = Counter(
+    "lznews_alert_deliveries_total", "Alerts by final delivery outcome", ["result"]
+)
+ALERT_DELIVERY_FAILURES = Counter(
+    "lznews_alert_delivery_failures_total",
+    "Failed webhook attempts (each retry counts), by reason",
+    ["reason"],
+)
+ALERT_DELIVERY_LATENCY = Histogram(
+    "lznews_alert_delivery_latency_seconds",
+    "Time from match to successful webhook delivery",
+    buckets=FRESHNESS_BUCKETS,
+)

@@ -145,6 +145,40 @@ class Settings(BaseSettings):
     indexer_index_shards: int = Field(1, description="Primary shards of each backing index")
     indexer_index_replicas: int = Field(1, description="Replicas of each backing index")
 
+    # --- Watch (saved searches, alerts) ----------------------------------------------------
+    watcher_metrics_port: int = Field(9104, description="Watcher (matcher) /metrics port")
+    watcher_group_id: str = Field(
+        "lznews-watcher", description="Watcher consumer group (LZNEWS_TOPIC_PREFIX is prepended)"
+    )
+    watch_matcher: Literal["auto", "percolator", "scratch"] = Field(
+        "auto",
+        description="How articles are matched against watches: percolator queries, a scratch "
+        "index in the service, or auto (percolator when the cluster runs it)",
+    )
+    watch_retry_initial_s: float = Field(
+        0.5, description="First backoff when the watcher cannot reach the cluster or Kafka"
+    )
+    watch_retry_max_s: float = Field(30.0, description="Longest watcher backoff")
+    alert_sink_metrics_port: int = Field(9105, description="Alert sink /metrics port")
+    alert_sink_group_id: str = Field(
+        "lznews-alert-sink",
+        description="Alert sink consumer group (LZNEWS_TOPIC_PREFIX is prepended)",
+    )
+    watch_webhook_url: str = Field(
+        "", description="Webhook the alert sink POSTs each alert to (empty: no webhook)"
+    )
+    watch_webhook_timeout_s: float = Field(10.0, description="Timeout of one webhook request")
+    watch_webhook_max_attempts: int = Field(
+        5, ge=1, description="Webhook attempts per alert before it is dead-lettered"
+    )
+    watch_webhook_retry_initial_s: float = Field(
+        1.0, description="First webhook retry delay; doubles per attempt, with jitter"
+    )
+    watch_webhook_retry_max_s: float = Field(60.0, description="Longest webhook retry delay")
+    watch_digest_dir: str = Field(
+        "", description="Directory of the daily Markdown digests per watch (empty: none)"
+    )
+
     def topic(self, base: str) -> str:
         return f"{self.topic_prefix}{base}"
 

@@ -17,6 +17,7 @@ DAY_MS = 24 * 3600 * 1000
 RAW_PAGES = "raw-pages"
 ARTICLES = "articles"
 DEAD_LETTERS = "dead-letters"
+ALERTS = "alerts"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ TOPICS: tuple[TopicSpec, ...] = (
         },
     ),
     TopicSpec(DEAD_LETTERS, {"retention.ms": str(30 * DAY_MS), "max.message.bytes": str(32 << 20)}),
+    # Watch alerts (lznews.alert/1, key = watch id): a month lets a sink catch up or be replayed.
+    TopicSpec(ALERTS, {"retention.ms": str(30 * DAY_MS)}),
 )
 
 

@@ -1,0 +1,77 @@
+"""Small pieces the watcher and the alert sink share: backoff, logging, health state."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from lznews_common.settings import Settings
+
+# The loops touch the beat at least every second, waits included: silence means stuck.
+STUCK_AFTER_S = 120.0
+
+
+def backoff(attempt: int, initial_s: float, max_s: float) -> float:
+    """Exponential backoff with full jitter in the upper half (attempt counts from 1)."""
+    base = min(max_s, initial_s * (2 ** max(0, attempt - 1)))
+    return base / 2 + random.uniform(0, base / 2)
+
+
+def setup_logging(s: Settings) -> None:
+    logging.basicConfig(
+        level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+
+
+class Stopping(Exception):
+    """Raised out of a wait when the service is asked to stop: the batch in flight stays
+    uncommitted and is read again on the next start."""
+
+
+@dataclass
+class Health:
+    ready: bool = False
+    stopping: bool = False
+    beat: float = field(default_factory=time.monotonic)
+    failing_since: float | None = None
+    last_error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def touch(self) -> None:
+        self.beat = time.monotonic()
+
+    def failing(self, exc: BaseException) -> None:
+        self.failing_since = self.failing_since or time.monotonic()
+        self.last_error = repr(exc)[:300]
+
+    def ok_again(self) -> None:
+        self.failing_since, self.last_error = None, None
+
+    def sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.stopping:
+                raise Stopping()
+            self.touch()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(0.2, left))
+
+    def check(self) -> tuple[bool, dict[str, Any]]:
+        stuck = time.monotonic() - self.beat > STUCK_AFTER_S
+        failing = (
+            None if self.failing_since is None else round(time.monotonic() - self.failing_since)
+        )
+        return self.ready and not stuck and not self.stopping, {
+            "ready": self.ready,
+            "stuck": stuck,
+            "failing_for_s": failing,
+            "last_error": self.last_error,
+            **self.detail,
+        }

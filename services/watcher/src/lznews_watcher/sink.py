@@ -1,0 +1,170 @@
+"""lznews-alert-sink: deliver alerts from the `alerts` topic to a webhook and/or daily digests.
+
+A kafka-python consumer group (LZNEWS_ALERT_SINK_GROUP_ID). Each alert is written to its
+digest (if enabled), then POSTed to LZNEWS_WATCH_WEBHOOK_URL (if set) with retries; an alert
+the webhook refuses (4xx other than 408/429) or that fails every attempt is dead-lettered with
+the reason. Offsets are committed only after every alert of the batch was delivered or
+dead-lettered, so delivery is at least once: a crash after a POST re-sends it, with the same
+Idempotency-Key (the alert id) for the receiver to deduplicate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from lznews_common import kafka
+from lznews_common.deadletter import DeadLetterSink
+from lznews_common.httpserver import MetricsServer
+from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
+from lznews_common.models import DeadLetter, MessageError
+from lznews_common.settings import Settings, load_settings
+from lznews_common.topics import ALERTS, ensure_topics
+from lznews_watcher import digest
+from lznews_watcher.alert import Alert
+from lznews_watcher.common import Health, Stopping, backoff, setup_logging
+from lznews_watcher.webhook import Webhook
+
+log = logging.getLogger("lznews_alert_sink")
+
+STAGE = "alert-sink"
+
+
+class AlertSink:
+    def __init__(self, settings: Settings, digest_dir: Path | None) -> None:
+        self.s = settings
+        self.topic = settings.topic(ALERTS)
+        self.group = f"{settings.topic_prefix}{settings.alert_sink_group_id}"
+        self.digest_dir = digest_dir
+        self.health = Health()
+        self.webhook = Webhook(settings, self.health.sleep) if settings.watch_webhook_url else None
+        self.consumer: KafkaConsumer | None = None
+        self.sink: DeadLetterSink | None = None
+        self.health.detail.update(webhook=bool(self.webhook), digest=str(digest_dir or ""))
+
+    def stop(self, *_: Any) -> None:
+        self.health.stopping = True
+
+    def run(self) -> None:
+        admin = kafka.admin(self.s)
+        try:
+            ensure_topics(admin, self.s)
+        finally:
+            admin.close()
+        producer = kafka.producer(self.s)
+        self.sink = DeadLetterSink(self.s, producer, STAGE)
+        self.consumer = kafka.consumer(self.s, self.group, self.topic)
+        self.health.ready = True
+        log.info("delivering %s as group %s", self.topic, self.group)
+        try:
+            while not self.health.stopping:
+                self.health.touch()
+                polled = self.consumer.poll(timeout_ms=1000, max_records=50)
+                records = [r for recs in polled.values() for r in recs]
+                for record in records:
+                    self.handle(record)
+                if records:
+                    self.commit(records)
+        except Stopping:
+            log.info("stopped while retrying: the alerts in flight stay uncommitted")
+        finally:
+            self.consumer.close(autocommit=False)
+            producer.close(timeout=10)
+            log.info("alert sink stopped")
+
+    def handle(self, record: ConsumerRecord) -> None:
+        try:
+            alert = Alert.parse(record.value)
+        except MessageError as exc:
+            ALERT_DELIVERIES.labels("invalid").inc()
+            self.dead_letter(record, "MessageError", exc.reason)
+            return
+        if self.digest_dir is not None:
+            digest.write(self.digest_dir, alert)
+        if self.webhook is None:
+            ALERT_DELIVERIES.labels("digest_only").inc()
+            return
+        outcome = self.webhook.deliver(alert)
+        if outcome.delivered:
+            ALERT_DELIVERIES.labels("delivered").inc()
+            age = (datetime.now(UTC) - alert.matched_at).total_seconds()
+            ALERT_DELIVERY_LATENCY.observe(max(0.0, age))
+            self.health.ok_again()
+            return
+        ALERT_DELIVERIES.labels("dead_lettered").inc()
+        self.health.last_error = outcome.detail
+        self.dead_letter(record, outcome.reason, f"{outcome.detail} ({self.webhook.url})")
+
+    def dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
+        assert self.sink is not None
+        letter = DeadLetter.build(
+            stage=STAGE, error=error, error_type=error_type, value=record.value,
+            topic=record.topic, partition=record.partition, offset=record.offset,
+        )
+        attempt = 0
+        while True:
+            try:
+                self.sink.send(letter, record.key)
+                return
+            except KafkaError as exc:
+                attempt += 1
+                log.warning("dead letter not written (%s); retrying", exc)
+                self.health.sleep(backoff(attempt, 0.5, 30.0))
+
+    def commit(self, records: list[ConsumerRecord]) -> None:
+        assert self.consumer is not None
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            if tp not in offsets or offsets[tp].offset < r.offset + 1:
+                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
+        try:
+            self.consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            log.warning("commit failed (%s); these alerts may be delivered again", exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="lznews-alert-sink",
+        description="Deliver alerts to LZNEWS_WATCH_WEBHOOK_URL and/or daily Markdown digests.",
+    )
+    parser.add_argument("--digest", type=Path, metavar="DIR",
+                        help="write DIR/<watch>/<YYYY-MM-DD>.md (default LZNEWS_WATCH_DIGEST_DIR)")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    setup_logging(settings)
+    digest_dir = args.digest or (Path(settings.watch_digest_dir)
+                                 if settings.watch_digest_dir else None)
+    if digest_dir is None and not settings.watch_webhook_url:
+        parser.error("nothing to deliver to: set LZNEWS_WATCH_WEBHOOK_URL and/or --digest DIR")
+    sink = AlertSink(settings, digest_dir)
+    signal.signal(signal.SIGTERM, sink.stop)
+    signal.signal(signal.SIGINT, sink.stop)
+    server = MetricsServer(
+        settings.metrics_host,
+        settings.metrics_port or settings.alert_sink_metrics_port,
+        health=sink.health.check,
+    ).start()
+    started = time.monotonic()
+    try:
+        sink.run()
+    finally:
+        server.stop()
+        log.debug("ran %.0fs", time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

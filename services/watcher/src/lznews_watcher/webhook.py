@@ -1,0 +1,80 @@
+"""POST one alert to the webhook: retried with backoff on 429, 5xx and network errors, given up
+at once on other 4xx (the receiver will never take it) or after the last attempt."""
+
+from __future__ import annotations
+
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lznews_common.metrics import ALERT_DELIVERY_FAILURES
+from lznews_common.settings import Settings
+from lznews_watcher.alert import Alert
+from lznews_watcher.common import backoff
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    delivered: bool
+    attempts: int
+    reason: str = ""  # error_type of the dead letter when not delivered
+    detail: str = ""
+
+
+class Webhook:
+    def __init__(self, s: Settings, sleep: Callable[[float], None]) -> None:
+        self.url = s.watch_webhook_url
+        self.timeout_s = s.watch_webhook_timeout_s
+        self.max_attempts = s.watch_webhook_max_attempts
+        self.initial_s = s.watch_webhook_retry_initial_s
+        self.max_s = s.watch_webhook_retry_max_s
+        self.sleep = sleep  # the service's stoppable sleep
+
+    def _post(self, alert: Alert) -> int:
+        req = urllib.request.Request(
+            self.url,
+            data=alert.to_bytes(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                # Delivery is at least once (a crash after the POST re-sends): receivers
+                # deduplicate on this key.
+                "Idempotency-Key": alert.alert_id,
+                "User-Agent": "lznews-alert-sink/0.1",
+            },
+        )
+        with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+            resp.read()
+            return resp.status
+
+    def deliver(self, alert: Alert) -> Outcome:
+        detail = ""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                self._post(alert)
+                return Outcome(True, attempt)
+            except urllib.error.HTTPError as exc:
+                detail = f"HTTP {exc.code} from webhook"
+                if 400 <= exc.code < 500 and exc.code not in (408, 429):
+                    ALERT_DELIVERY_FAILURES.labels("http_4xx").inc()
+                    return Outcome(False, attempt, "webhook_rejected", detail)
+                ALERT_DELIVERY_FAILURES.labels(
+                    "http_429" if exc.code == 429 else "http_5xx"
+                ).inc()
+            except TimeoutError as exc:
+                detail = f"timeout: {exc}"
+                ALERT_DELIVERY_FAILURES.labels("timeout").inc()
+            except (urllib.error.URLError, OSError) as exc:
+                detail = f"unreachable: {exc}"
+                ALERT_DELIVERY_FAILURES.labels("connection").inc()
+            if attempt < self.max_attempts:
+                delay = backoff(attempt, self.initial_s, self.max_s)
+                log.warning("webhook attempt %d/%d for %s failed (%s); retrying in %.1fs",
+                            attempt, self.max_attempts, alert.alert_id, detail, delay)
+                self.sleep(delay)
+        return Outcome(False, self.max_attempts, "webhook_retries_exhausted",
+                       f"{self.max_attempts} attempts, last: {detail}")

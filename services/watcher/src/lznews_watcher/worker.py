@@ -1,0 +1,308 @@
+"""lznews-watcher: match every new article against every watch, publish each match once.
+
+A kafka-python consumer group on `articles`. Per polled batch:
+1. parse (bad messages are dead-lettered), keep the newest copy per article id;
+2. drop copies the index already holds a newer fetch of (an old fetch arriving late is not news);
+3. match against the current watches (reloaded every batch, so a watch is live as soon as
+   `lznews-watch add` returns);
+4. claim each alert in the ledger (op_type=create), publish the claimed ones to `alerts`, wait
+   for the acknowledgements, mark the claims published;
+5. commit the batch's offsets.
+Cluster or Kafka trouble anywhere in 2-4 retries the batch with backoff, nothing committed; this
+process's own claims and acknowledged alerts are remembered, so a retry never re-publishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from elastic_transport import TransportError
+from elasticsearch import ApiError
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata
+
+from lznews_common import kafka
+from lznews_common.deadletter import DeadLetterSink
+from lznews_common.httpserver import MetricsServer
+from lznews_common.metrics import (
+    WATCH_ARTICLES,
+    WATCH_MATCH_LATENCY,
+    WATCH_MATCHES,
+    WATCH_RETRIES,
+    WATCH_SUPPRESSED,
+    WATCH_WATCHES,
+)
+from lznews_common.models import Article, DeadLetter, MessageError
+from lznews_common.search import es_client
+from lznews_common.settings import Settings, load_settings
+from lznews_common.topics import ALERTS, ARTICLES, ensure_topics
+from lznews_watcher.alert import Alert
+from lznews_watcher.common import Health, Stopping, backoff, setup_logging
+from lznews_watcher.layout import LayoutError, ensure_ledger
+from lznews_watcher.ledger import Ledger
+from lznews_watcher.matcher import Match, Matcher, make_matcher
+from lznews_watcher.store import WatchStore
+
+log = logging.getLogger("lznews_watcher")
+
+STAGE = "watcher"
+POLL_RECORDS = 200
+RETRYABLE = (TransportError, ApiError, KafkaError, LayoutError, RuntimeError)
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class Watcher:
+    def __init__(self, settings: Settings) -> None:
+        self.s = settings
+        self.topic = settings.topic(ARTICLES)
+        self.alerts_topic = settings.topic(ALERTS)
+        self.group = f"{settings.topic_prefix}{settings.watcher_group_id}"
+        self.es = es_client(settings)
+        self.store = WatchStore(self.es, settings.es_alias)
+        self.token = uuid.uuid4().hex[:12]
+        self.ledger = Ledger(self.es, settings.es_alias, self.token)
+        self.matcher: Matcher | None = None
+        self.health = Health()
+        self.consumer: KafkaConsumer | None = None
+        self.producer: KafkaProducer | None = None
+        self.sink: DeadLetterSink | None = None
+        self.acked: set[str] = set()  # ledger ids Kafka acknowledged in the batch in flight
+
+    def stop(self, *_: Any) -> None:
+        self.health.stopping = True
+
+    # --- start ------------------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        if self.matcher is None:
+            self.matcher = make_matcher(self.es, self.s.es_alias, self.s.watch_matcher)
+            log.info("matcher: %s", self.matcher.kind)
+            self.health.detail["matcher"] = self.matcher.kind
+        self.store.ensure()
+        self.matcher.prepare()
+        ensure_ledger(self.es, self.s.es_alias)
+
+    def prepare_until_ready(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                self.prepare()
+                self.health.ready = True
+                self.health.ok_again()
+                return
+            except (TransportError, ApiError, LayoutError) as exc:
+                attempt += 1
+                self.health.failing(exc)
+                delay = backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
+                log.warning("not ready (%s); retrying in %.1fs", exc, delay)
+                self.health.sleep(delay)
+
+    def run(self) -> None:
+        try:
+            self.prepare_until_ready()
+        except Stopping:
+            return
+        admin = kafka.admin(self.s)
+        try:
+            ensure_topics(admin, self.s)
+        finally:
+            admin.close()
+        self.producer = kafka.producer(self.s)
+        self.sink = DeadLetterSink(self.s, self.producer, STAGE)
+        self.consumer = kafka.consumer(self.s, self.group, self.topic)
+        log.info("matching %s as group %s -> %s", self.topic, self.group, self.alerts_topic)
+        try:
+            while not self.health.stopping:
+                self.health.touch()
+                polled = self.consumer.poll(timeout_ms=1000, max_records=POLL_RECORDS)
+                records = [r for recs in polled.values() for r in recs]
+                if records:
+                    self.handle(records)
+                    self.commit(records)
+        except Stopping:
+            log.info("stopped during a retry: the batch in flight stays uncommitted")
+        finally:
+            self.consumer.close(autocommit=False)
+            self.producer.close(timeout=10)
+            log.info("watcher stopped")
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def handle(self, records: list[ConsumerRecord]) -> None:
+        newest: dict[str, tuple[ConsumerRecord, Article]] = {}
+        for record in records:
+            try:
+                article = Article.parse(record.value)
+            except MessageError as exc:
+                WATCH_ARTICLES.labels("dead_lettered").inc()
+                self.dead_letter(record, "MessageError", exc.reason)
+                continue
+            newest[article.id] = (record, article)  # later offsets of a key win
+        attempt = 0
+        while newest:
+            try:
+                self.match_and_alert(newest)
+                break
+            except RETRYABLE as exc:
+                attempt += 1
+                reason = type(exc).__name__
+                WATCH_RETRIES.labels(reason).inc()
+                self.health.failing(exc)
+                delay = backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
+                log.warning("batch failed (%s: %s); retrying in %.1fs", reason, exc, delay)
+                self.health.sleep(delay)
+                self._prepare_quietly()
+        self.acked.clear()
+        self.health.ok_again()
+
+    def _prepare_quietly(self) -> None:
+        try:
+            self.prepare()
+        except RETRYABLE as exc:  # the next attempt fails and backs off again
+            log.debug("prepare before retry failed: %s", exc)
+
+    def match_and_alert(self, newest: dict[str, tuple[ConsumerRecord, Article]]) -> None:
+        assert self.matcher is not None
+        started = time.monotonic()
+        watches = self.store.list()
+        WATCH_WATCHES.set(len(watches))
+        self.matcher.set_watches(watches)
+        articles = self.current(newest)
+        result = self.matcher.match_many(articles)
+        WATCH_MATCH_LATENCY.observe(time.monotonic() - started)
+        for aid, reason in result.refused.items():
+            record, _ = newest.pop(aid)
+            WATCH_ARTICLES.labels("dead_lettered").inc()
+            self.dead_letter(record, "mapper_parsing_exception", reason)
+        matched = {m.article.id for m in result.matches}
+        for a in articles:
+            if a.id in newest:
+                WATCH_ARTICLES.labels("matched" if a.id in matched else "unmatched").inc()
+        self.publish(result.matches)
+
+    def current(self, newest: dict[str, tuple[ConsumerRecord, Article]]) -> list[Article]:
+        """The articles whose copy here is not older than the one in the index."""
+        ids = list(newest)
+        resp = self.es.search(
+            index=self.s.es_alias, query={"ids": {"values": ids}}, size=len(ids),
+            source_includes=["fetched_at"],
+        )
+        indexed = {h["_id"]: _when(h["_source"]["fetched_at"]) for h in resp["hits"]["hits"]}
+        out: list[Article] = []
+        for aid, (_, article) in newest.items():
+            if aid in indexed and indexed[aid] > article.fetched_at:
+                WATCH_SUPPRESSED.labels("superseded").inc()
+                WATCH_ARTICLES.labels("superseded").inc()
+                continue
+            out.append(article)
+        return out
+
+    def publish(self, matches: list[Match]) -> None:
+        assert self.producer is not None
+        now = datetime.now(UTC)
+        alerts = {a.alert_id: a for a in (Alert.build(m.watch, m.article, m.highlights, now)
+                                           for m in matches)}
+        fields = {
+            lid: {"watch_id": a.watch_id, "watch": a.watch, "article_id": a.article_id,
+                  "content_key": a.content_key}
+            for lid, a in alerts.items()
+        }
+        claims = self.ledger.claim(fields)
+        for _ in claims.published:
+            WATCH_SUPPRESSED.labels("already_alerted").inc()
+        for lid in claims.unconfirmed:
+            WATCH_SUPPRESSED.labels("unconfirmed").inc()
+            log.error("alert %s was claimed by another process and never confirmed: "
+                      "not re-sent (at most once); see `lznews-watch pending`", lid)
+        todo = [lid for lid in claims.mine if lid not in self.acked]
+        futures = [
+            (lid, self.producer.send(self.alerts_topic, key=alerts[lid].watch_id.encode(),
+                                     value=alerts[lid].to_bytes()))
+            for lid in todo
+        ]
+        self.producer.flush(timeout=self.s.kafka_request_timeout_ms / 1000)
+        failed: Exception | None = None
+        for lid, fut in futures:
+            try:
+                fut.get(timeout=self.s.kafka_request_timeout_ms / 1000)
+            except KafkaError as exc:
+                failed = failed or exc
+                continue
+            self.acked.add(lid)
+            WATCH_MATCHES.labels(alerts[lid].watch).inc()
+            log.info("alert %s: %s -> %s", lid, alerts[lid].watch, alerts[lid].title)
+        if failed is not None:
+            raise failed  # the batch is retried; acknowledged alerts are not sent again
+        self.ledger.confirm({lid: fields[lid] for lid in claims.mine})
+
+    # --- output helpers -------------------------------------------------------------------------
+
+    def dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
+        assert self.sink is not None
+        letter = DeadLetter.build(
+            stage=STAGE, error=error, error_type=error_type, value=record.value,
+            topic=record.topic, partition=record.partition, offset=record.offset,
+        )
+        attempt = 0
+        while True:
+            try:
+                self.sink.send(letter, record.key)
+                return
+            except KafkaError as exc:  # the record stays uncommitted until this works
+                attempt += 1
+                log.warning("dead letter not written (%s); retrying", exc)
+                self.health.sleep(
+                    backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
+                )
+
+    def commit(self, records: list[ConsumerRecord]) -> None:
+        assert self.consumer is not None
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            if tp not in offsets or offsets[tp].offset < r.offset + 1:
+                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
+        try:
+            self.consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # Re-read later: the ledger turns every re-match into "already alerted".
+            log.warning("commit failed (%s); the batch will be matched again", exc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="lznews-watcher",
+        description="Match new articles against saved watches; publish alerts (LZNEWS_* settings).",
+    )
+    parser.parse_args(argv)
+    settings = load_settings()
+    setup_logging(settings)
+    worker = Watcher(settings)
+    signal.signal(signal.SIGTERM, worker.stop)
+    signal.signal(signal.SIGINT, worker.stop)
+    server = MetricsServer(
+        settings.metrics_host,
+        settings.metrics_port or settings.watcher_metrics_port,
+        health=worker.health.check,
+    ).start()
+    try:
+        worker.run()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
