@@ -13,6 +13,7 @@ $(STAMP): requirements.lock requirements-test.txt $(SERVICES)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
 		-e 'services/common[stack]' $(foreach s,$(filter-out services/common/%,$(SERVICES)),-e $(dir $(s))) \
 		-r requirements-test.txt
+	scripts/fetch-promtool $(BIN)
 	touch $(STAMP)
 
 install: $(STAMP)
