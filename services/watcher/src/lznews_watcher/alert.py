@@ -16,8 +16,10 @@ ALERT_SCHEMA = "lznews.alert/1"
 
 
 def content_key(article: Article) -> str:
-    """What "the article changed" means for on_change watches: its title or normalised body."""
-    return hashlib.sha1(f"{article.title}\n{article.content_hash}".encode()).hexdigest()[:16]
+    """What "the article changed" means for on_change watches: its title or normalised body.
+    Hashed here rather than taken from content_hash, so the rule does not hang on how (or
+    whether) upstream hashes."""
+    return hashlib.sha1(f"{article.title}\n{article.body}".encode()).hexdigest()[:16]
 
 
 def ledger_id(watch: Watch, article: Article) -> str:
