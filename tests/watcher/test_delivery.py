@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from watch_helpers import WebhookReceiver
 
 from lznews_common import kafka
-from lznews_common.models import DeadLetter
+from lznews_common.models import Alert, DeadLetter
 from lznews_common.settings import Settings
 from lznews_common.topics import ALERTS, DEAD_LETTERS
-from lznews_watcher.alert import Alert
+from lznews_watcher.alert import build_alert
 from lznews_watcher.watch import Watch
 from tests.indexer.indexer_helpers import make_article
 from tests.support import read_topic, wait_for
@@ -30,7 +30,7 @@ def test_failing_webhook_is_retried_then_dead_lettered(w_settings: Settings, run
         update={"watch_webhook_url": receiver.url, "watch_webhook_max_attempts": 3}
     )
     alerts = {
-        name: Alert.build(Watch(name=name, text="科技"), make_article(i), {}, datetime.now(UTC))
+        name: build_alert(Watch(name=name, text="科技"), make_article(i), {}, datetime.now(UTC))
         for i, name in enumerate(STATUS)
     }
     producer = kafka.producer(s)

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from lznews_watcher import digest
-from lznews_watcher.alert import Alert, ledger_id
+from lznews_watcher.alert import build_alert, ledger_id
 from lznews_watcher.watch import Watch, compile_query
 from tests.indexer.indexer_helpers import make_article
 
@@ -44,7 +44,7 @@ def test_ledger_id_follows_on_change() -> None:
 def test_digest_lists_an_alert_once_per_lanzhou_day(tmp_path: Path) -> None:
     w = Watch(name="科技/局", text="科技")
     late = datetime(2025, 4, 20, 17, 30, tzinfo=UTC)  # 01:30 on the 21st in Lanzhou
-    alert = Alert.build(w, make_article(2), {"body": ["<em>科技</em>局"]}, late)
+    alert = build_alert(w, make_article(2), {"body": ["<em>科技</em>局"]}, late)
     path = digest.write(tmp_path, alert)
     digest.write(tmp_path, alert)
     assert path == tmp_path / "科技_局" / "2025-04-21.md"

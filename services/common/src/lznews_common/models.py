@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 RAW_PAGE_SCHEMA = "lznews.raw-page/1"
 ARTICLE_SCHEMA = "lznews.article/1"
 DEAD_LETTER_SCHEMA = "lznews.dead-letter/1"
+ALERT_SCHEMA = "lznews.alert/1"
 
 
 class MessageError(ValueError):
@@ -253,3 +254,31 @@ class DeadLetter(_Message):
     @classmethod
     def parse(cls, data: bytes | str | dict[str, Any]) -> DeadLetter:
         return _parse(cls, DEAD_LETTER_SCHEMA, data)
+
+
+class Alert(_Message):
+    """lznews.alert/1: one match of one watch, the value on the `alerts` topic (key: watch id)."""
+
+    schema_: Literal["lznews.alert/1"] = Field(ALERT_SCHEMA, alias="schema")
+    alert_id: str  # the watch's ledger id for this article: receivers can deduplicate on it
+    watch: str
+    watch_id: str
+    article_id: str
+    title: str
+    url: str
+    site: str
+    published_at: datetime | None = None
+    doc_number: str | None = None
+    highlights: dict[str, list[str]] = Field(default_factory=dict)
+    matched_at: datetime
+    content_key: str
+    on_change: bool = False
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode("utf-8")
+
+    @classmethod
+    def parse(cls, data: bytes | str | dict[str, Any]) -> Alert:
+        return _parse(cls, ALERT_SCHEMA, data)

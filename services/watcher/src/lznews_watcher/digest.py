@@ -9,7 +9,7 @@ import tempfile
 from datetime import timedelta, timezone
 from pathlib import Path
 
-from lznews_watcher.alert import Alert
+from lznews_common.models import Alert
 
 LANZHOU = timezone(timedelta(hours=8))
 

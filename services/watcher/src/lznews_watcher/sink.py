@@ -28,11 +28,10 @@ from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterSink
 from lznews_common.httpserver import MetricsServer
 from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
-from lznews_common.models import DeadLetter, MessageError
+from lznews_common.models import Alert, DeadLetter, MessageError
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ALERTS, ensure_topics
 from lznews_watcher import digest
-from lznews_watcher.alert import Alert
 from lznews_watcher.common import Health, Stopping, backoff, setup_logging
 from lznews_watcher.webhook import Webhook
 

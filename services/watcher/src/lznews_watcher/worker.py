@@ -45,7 +45,7 @@ from lznews_common.models import Article, DeadLetter, MessageError
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ALERTS, ARTICLES, ensure_topics
-from lznews_watcher.alert import Alert
+from lznews_watcher.alert import build_alert
 from lznews_watcher.common import Health, Stopping, backoff, setup_logging
 from lznews_watcher.layout import LayoutError, ensure_ledger
 from lznews_watcher.ledger import Ledger
@@ -212,7 +212,7 @@ class Watcher:
     def publish(self, matches: list[Match]) -> None:
         assert self.producer is not None
         now = datetime.now(UTC)
-        alerts = {a.alert_id: a for a in (Alert.build(m.watch, m.article, m.highlights, now)
+        alerts = {a.alert_id: a for a in (build_alert(m.watch, m.article, m.highlights, now)
                                            for m in matches)}
         fields = {
             lid: {"watch_id": a.watch_id, "watch": a.watch, "article_id": a.article_id,
