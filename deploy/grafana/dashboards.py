@@ -50,18 +50,23 @@ def up(job: str) -> Panel:
     )
 
 
-def process(job: str) -> list[Panel]:
+def process(job: str, *more: str) -> list[Panel]:
+    """Memory and CPU per replica of one job, or of several (a regex, legend by job)."""
+    if more:
+        match, legend = f'job=~"{"|".join((job, *more))}"', "{{job}} {{instance}}"
+    else:
+        match, legend = f'job="{job}"', "{{instance}}"
     return [
         Panel(
             "Memory (RSS)",
             "Resident memory per replica, to set Kubernetes requests and limits.",
-            [(f'process_resident_memory_bytes{{job="{job}"}}', "{{instance}}")],
+            [(f"process_resident_memory_bytes{{{match}}}", legend)],
             unit="bytes",
         ),
         Panel(
             "CPU",
             "CPU seconds per second per replica (1 = one core).",
-            [(f'rate(process_cpu_seconds_total{{job="{job}"}}[{RATE}])', "{{instance}}")],
+            [(f"rate(process_cpu_seconds_total{{{match}}}[{RATE}])", legend)],
             unit="percentunit",
         ),
     ]
@@ -86,12 +91,14 @@ PIPELINE = [
     Panel(
         "Throughput by stage",
         "Pages acknowledged by Kafka (crawler), pages consumed and articles emitted (normaliser), "
-        "documents written (indexer), per second. The lines should track each other.",
+        "documents written (indexer), articles matched against the watches (watcher), per "
+        "second. The lines should track each other.",
         [
             (f"sum(rate(lznews_crawler_published_total[{RATE}]))", "crawler published"),
             (f"sum(rate(lznews_normalizer_pages_in_total[{RATE}]))", "normaliser in"),
             (f"sum(rate(lznews_normalizer_articles_out_total[{RATE}]))", "normaliser out"),
             (f"sum(rate(lznews_indexer_documents_total[{RATE}]))", "indexer documents"),
+            (f"sum(rate(lznews_watch_articles_total[{RATE}]))", "watcher articles"),
         ],
         unit="ops",
         width=24,
@@ -129,7 +136,8 @@ PIPELINE = [
     Panel(
         "Errors",
         "Failures that need attention: Kafka publish failures, dead letters that could not be "
-        "written, bulk item failures and bulk retries, per second.",
+        "written, bulk item failures and bulk retries, watcher retries and failed webhook "
+        "attempts, per second.",
         [
             (f"sum(rate(lznews_crawler_publish_failures_total[{RATE}]))", "crawler publish"),
             (
@@ -138,6 +146,11 @@ PIPELINE = [
             ),
             (f"sum(rate(lznews_indexer_item_failures_total[{RATE}]))", "indexer items"),
             (f"sum(rate(lznews_indexer_retries_total[{RATE}]))", "indexer retries"),
+            (f"sum(rate(lznews_watch_retries_total[{RATE}]))", "watcher retries"),
+            (
+                f"sum(rate(lznews_alert_delivery_failures_total[{RATE}]))",
+                "alert delivery failures",
+            ),
         ],
         unit="ops",
     ),
@@ -379,6 +392,103 @@ INDEXER = [
     *process("lznews-indexer"),
 ]
 
+# Matcher (job lznews-watcher) and alert sink (job lznews-alert-sink), one image, one dashboard.
+# Alerts are rare: counts per hour read better than per-second rates.
+WATCH_JOBS = ("lznews-watcher", "lznews-alert-sink")
+WATCH = [
+    Panel(
+        "Replicas up",
+        "Scraped replicas answering /metrics, matcher and alert sink; fewer than expected means a "
+        "crashed or unready pod.",
+        [
+            (f'sum by (job) (up{{job=~"{"|".join(WATCH_JOBS)}"}})', "{{job}} up"),
+            (f'count by (job) (up{{job=~"{"|".join(WATCH_JOBS)}"}})', "{{job}} expected"),
+        ],
+        kind="stat",
+        width=12,
+    ),
+    Panel(
+        "Watches",
+        "Watches the matcher matches every article against (reloaded for every batch).",
+        [("max(lznews_watch_watches)", "watches")],
+        kind="stat",
+        width=6,
+    ),
+    Panel(
+        "Articles read by outcome",
+        "Articles the watcher read per second, by outcome; tracks the normaliser's output.",
+        [
+            (
+                f"sum by (result) (rate(lznews_watch_articles_total[{RATE}]))",
+                "{{result}}",
+            )
+        ],
+        unit="ops",
+        kind="stat",
+        width=6,
+    ),
+    Panel(
+        "Matches per watch",
+        "Alerts published to the alerts topic in the last hour, per watch.",
+        [("sum by (watch) (increase(lznews_watch_matches_total[1h]))", "{{watch}}")],
+    ),
+    Panel(
+        "Suppressed matches",
+        "Matches not alerted in the last hour, by reason: already_alerted (a replay), superseded "
+        "(an older fetch), unconfirmed (a claim never confirmed: the alert may be lost).",
+        [("sum by (reason) (increase(lznews_watch_suppressed_total[1h]))", "{{reason}}")],
+    ),
+    Panel(
+        "Match latency",
+        "Time to match one batch of articles against every watch.",
+        quantiles("lznews_watch_match_latency_seconds", qs=(0.5, 0.99)),
+        unit="s",
+    ),
+    Panel(
+        "Watcher retries",
+        "Batches the watcher retried per second, by reason (cluster or Kafka trouble).",
+        [(f"sum by (reason) (rate(lznews_watch_retries_total[{RATE}]))", "{{reason}}")],
+        unit="ops",
+    ),
+    Panel(
+        "Deliveries by result",
+        "Alerts the sink finished in the last hour, by result: delivered, digest_only (no "
+        "webhook), dead_lettered (retries exhausted or refused), invalid.",
+        [("sum by (result) (increase(lznews_alert_deliveries_total[1h]))", "{{result}}")],
+    ),
+    Panel(
+        "Delivery failures by reason",
+        "Failed webhook attempts in the last hour (every retry counts), by reason: http_4xx, "
+        "http_429, http_5xx, timeout, connection.",
+        [
+            (
+                "sum by (reason) (increase(lznews_alert_delivery_failures_total[1h]))",
+                "{{reason}}",
+            )
+        ],
+    ),
+    Panel(
+        "Delivery latency",
+        "Time from the match to the webhook's acknowledgement.",
+        quantiles("lznews_alert_delivery_latency_seconds"),
+        unit="s",
+    ),
+    Panel(
+        "Dead letters by service",
+        "Articles (watcher) and alerts (alert-sink) parked in dead-letters per second, by service, "
+        "stage and error type.",
+        [
+            (
+                "sum by (service, stage, error_type) (rate(lznews_dead_letters_total"
+                f'{{service=~"watcher|alert-sink"}}[{RATE}]))',
+                "{{service}} {{stage}} {{error_type}}",
+            )
+        ],
+        unit="ops",
+    ),
+    *process(*WATCH_JOBS),
+]
+
 SITE_VARIABLE = {
     "name": "site",
     "label": "site",
@@ -399,6 +509,7 @@ DASHBOARDS = {
     "lznews-crawler": ("lznews crawler", CRAWLER, [SITE_VARIABLE]),
     "lznews-normalizer": ("lznews normaliser", NORMALIZER, []),
     "lznews-indexer": ("lznews indexer", INDEXER, []),
+    "lznews-watcher": ("lznews policy watch", WATCH, []),
 }
 
 

@@ -15,7 +15,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-SERVICES = ("crawler", "normalizer", "indexer")
+# A service is a distribution under services/ with its own image (services/<name>/Dockerfile).
+SERVICES = ("crawler", "normalizer", "indexer", "watcher")
+# What runs: each image's own command (lznews-<service>), plus further commands of an image,
+# deployed as workloads of their own (compose service, Deployment, scrape job lznews-<workload>).
+# workload -> the service whose image it runs.
+WORKLOADS: dict[str, str] = {**{s: s for s in SERVICES}, "alert-sink": "watcher"}
 
 # Prometheus' own series for every scrape target; everything else must come from the services.
 PROMETHEUS_SYNTHETIC = {"up"}
@@ -102,8 +107,13 @@ def settings_fields() -> dict[str, Any]:
     return {f"LZNEWS_{name.upper()}": f for name, f in Settings.model_fields.items()}
 
 
-def service_metrics_port(service: str) -> int:
-    return settings_fields()[f"LZNEWS_{service.upper()}_METRICS_PORT"].default
+def setting_name(workload: str, suffix: str) -> str:
+    """LZNEWS_<WORKLOAD>_<SUFFIX>: alert-sink -> LZNEWS_ALERT_SINK_..."""
+    return f"LZNEWS_{workload.upper().replace('-', '_')}_{suffix}"
+
+
+def service_metrics_port(workload: str) -> int:
+    return settings_fields()[setting_name(workload, "METRICS_PORT")].default
 
 
 def readme_operations() -> str:

@@ -13,7 +13,7 @@ import pytest
 from deploycheck import DEPLOY, ROOT, SERVICES, load_yaml, settings_fields, walk
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-SCALED = ("normalizer", "indexer")
+SCALED = ("normalizer", "indexer", "watcher", "alert-sink")
 # `config` interpolates the file; the stack refuses to start without an explicit Grafana password.
 COMPOSE_ENV = {"GRAFANA_ADMIN_PASSWORD": "test-only"}
 
@@ -127,10 +127,12 @@ def compose_with(override: str, tmp_path: Path) -> subprocess.CompletedProcess[s
 def test_compose_accepts_the_documented_scale(tmp_path: Path) -> None:
     # `up --scale` needs an engine; `scale:` in an override is the same request to Compose's model
     # validation, which rejects e.g. a fixed container_name on a scaled service.
-    result = compose_with("services:\n  normalizer: {scale: 3}\n  indexer: {scale: 2}\n", tmp_path)
+    scale = {"normalizer": 3, "indexer": 2, "watcher": 2, "alert-sink": 2}
+    override = "services:\n" + "".join(f"  {n}: {{scale: {c}}}\n" for n, c in scale.items())
+    result = compose_with(override, tmp_path)
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
-    assert (services["normalizer"]["scale"], services["indexer"]["scale"]) == (3, 2)
+    assert {n: services[n]["scale"] for n in scale} == scale
 
 
 def test_compose_scale_check_bites(tmp_path: Path) -> None:
@@ -239,6 +241,36 @@ def test_stateful_services_keep_their_data(compose: dict[str, Any]) -> None:
     dockerfile = (ROOT / "services/crawler/Dockerfile").read_text(encoding="utf-8")
     state_dir = re.search(r"LZNEWS_CRAWLER_STATE_DIR=(\S+)", dockerfile).group(1)
     assert state_dir in mounts["crawler"]
+
+
+def test_named_volumes_of_service_images_belong_to_the_user(compose: dict[str, Any]) -> None:
+    """A new named volume copies the ownership of its mount point from the image; a path the
+    image lacks is created root-owned, and the service (uid 10001) cannot write to it."""
+    for name, svc in compose["services"].items():
+        dockerfile = svc.get("build", {}).get("dockerfile", "")
+        if not dockerfile.startswith("services/"):
+            continue
+        text = (ROOT / dockerfile).read_text(encoding="utf-8")
+        owned = {
+            path
+            for args in re.findall(r"install -d -o lznews -g lznews ((?:/\S+ ?)+)", text)
+            for path in args.split()
+        }
+        for volume in svc.get("volumes", []):
+            source, target = volume.split(":")[:2]
+            if not source.startswith("./"):
+                assert target in owned, f"{name}: {target} is not created in {dockerfile}"
+
+
+def test_alert_sink_runs_the_watcher_image(compose: dict[str, Any]) -> None:
+    sink, watcher = compose["services"]["alert-sink"], compose["services"]["watcher"]
+    assert sink["image"] == watcher["image"] and sink["build"] == watcher["build"]
+    assert sink["command"] == ["lznews-alert-sink"]
+    from deploycheck import service_metrics_port
+
+    port = str(service_metrics_port("alert-sink"))
+    assert sink["environment"]["LZNEWS_METRICS_PORT"] == port
+    assert f"127.0.0.1:{port}/healthz" in " ".join(sink["healthcheck"]["test"])
 
 
 def test_bind_mounts_exist(compose: dict[str, Any]) -> None:

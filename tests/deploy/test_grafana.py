@@ -60,6 +60,22 @@ def test_pipeline_shows_throughput_lag_latency_errors() -> None:
     assert {"Throughput by stage", "Backlog", "Freshness: fetch to searchable", "Errors"} <= titles
 
 
+def test_policy_watch_shows_matches_deliveries_and_failures() -> None:
+    board = dashboards()["lznews-watcher"]
+    titles = {p["title"] for p in board["panels"]}
+    assert {
+        "Watches",
+        "Matches per watch",
+        "Match latency",
+        "Deliveries by result",
+        "Delivery failures by reason",
+        "Delivery latency",
+    } <= titles
+    # One dashboard for both commands of the watcher image.
+    exprs = " ".join(t["expr"] for p in board["panels"] for t in p["targets"])
+    assert "lznews-watcher" in exprs and "lznews-alert-sink" in exprs
+
+
 @pytest.mark.parametrize("uid, panel", all_panels(), ids=lambda v: v if isinstance(v, str) else "")
 def test_panel_queries_use_exported_metrics(uid: str, panel: dict[str, Any]) -> None:
     pytest.importorskip("promql_parser", reason="promql-parser (PromQL parser)")

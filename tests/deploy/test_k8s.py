@@ -10,9 +10,11 @@ from deploycheck import (
     DEPLOY,
     ROOT,
     SERVICES,
+    WORKLOADS,
     load_yaml,
     load_yaml_all,
     service_metrics_port,
+    setting_name,
     settings_fields,
 )
 
@@ -21,7 +23,8 @@ MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yam
 # Oldest supported: the crawler's replica index comes from the pod-index label (1.28).
 VERSIONS = ["1.28.0", "1.37.0"]
 KEDA = "keda.sh/v1alpha1"
-SECRET_WORDS = ("PASSWORD", "API_KEY", "USERNAME", "SASL")
+# The alert sink's webhook URL may carry a token (README.md, "Policy watch").
+SECRET_WORDS = ("PASSWORD", "API_KEY", "USERNAME", "SASL", "WEBHOOK_URL")
 
 
 def documents() -> list[dict[str, Any]]:
@@ -91,12 +94,37 @@ def test_a_workload_per_service() -> None:
     # The crawler is a StatefulSet: a stable replica index for site sharding and a volume per
     # replica for its seen-store. The consumers are Deployments scaled by KEDA.
     assert find("StatefulSet", "crawler")
-    assert find("Deployment", "normalizer") and find("Deployment", "indexer")
-    for service in SERVICES:
-        assert container(service)["image"] == f"lznews/{service}"
+    for name in WORKLOADS.keys() - {"crawler"}:
+        assert find("Deployment", name), name
+    for name, service in WORKLOADS.items():
+        assert container(name)["image"] == f"lznews/{service}"
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_runs_its_command(name: str) -> None:
+    """The image's own command by default; a further command of an image (the alert sink) is
+    named in the container and declared by the image's distribution."""
+    import tomllib
+
+    c = container(name)
+    service = WORKLOADS[name]
+    if name == service:
+        assert "command" not in c and "args" not in c
+        return
+    assert c["command"] == [f"lznews-{name}"] and "args" not in c
+    pyproject = ROOT / f"services/{service}/pyproject.toml"
+    scripts = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["scripts"]
+    assert f"lznews-{name}" in scripts
+
+
+@pytest.mark.parametrize("name", sorted(WORKLOADS))
+def test_pods_are_labelled_for_their_scrape_job(name: str) -> None:
+    # prometheus-k8s.yml names the job lznews-<app.kubernetes.io/name>: the rules' job names.
+    labels = workload(name)["spec"]["template"]["metadata"]["labels"]
+    assert labels["app.kubernetes.io/name"] == name
+
+
+@pytest.mark.parametrize("service", sorted(WORKLOADS))
 def test_probes_hit_healthz_on_the_metrics_port(service: str) -> None:
     c = container(service)
     ports = {p["name"]: p["containerPort"] for p in c["ports"]}
@@ -110,14 +138,14 @@ def test_probes_hit_healthz_on_the_metrics_port(service: str) -> None:
     assert annotations["prometheus.io/port"] == str(service_metrics_port(service))
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", sorted(WORKLOADS))
 def test_resources_requests_and_limits(service: str) -> None:
     resources = container(service)["resources"]
     for bound in ("requests", "limits"):
         assert {"cpu", "memory"} <= resources[bound].keys(), bound
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", sorted(WORKLOADS))
 def test_settings_come_from_the_configmap_and_secret(service: str) -> None:
     c = container(service)
     refs = {(k, v["name"], v.get("optional", False)) for e in c["envFrom"] for k, v in e.items()}
@@ -128,9 +156,9 @@ def test_settings_come_from_the_configmap_and_secret(service: str) -> None:
         assert env["name"] in fields, env["name"]
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", sorted(WORKLOADS))
 def test_runs_as_the_images_user(service: str) -> None:
-    dockerfile = (ROOT / f"services/{service}/Dockerfile").read_text(encoding="utf-8")
+    dockerfile = (ROOT / f"services/{WORKLOADS[service]}/Dockerfile").read_text(encoding="utf-8")
     uid = int(re.search(r"^USER (\d+)", dockerfile, re.M).group(1))
     pod = workload(service)["spec"]["template"]["spec"]["securityContext"]
     assert pod["runAsNonRoot"] is True and pod["runAsUser"] == uid
@@ -151,7 +179,7 @@ def test_config_and_secret_hold_only_settings() -> None:
     assert all(isinstance(v, str) for v in [*config.values(), *secret.values()])
 
 
-@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("service", sorted(WORKLOADS))
 def test_services_select_their_pods(service: str) -> None:
     svc = one("Service", service)
     labels = workload(service)["spec"]["template"]["metadata"]["labels"]
@@ -174,15 +202,27 @@ def test_crawler_shards_by_pod_index() -> None:
 
 
 def consumer_group(service: str) -> str:
-    fields = settings_fields()
-    prefix = config_data().get("LZNEWS_TOPIC_PREFIX", "")
     if service == "normalizer":
         return "lznews-normalizer"  # the Faust app id
-    group = fields.get("LZNEWS_INDEXER_GROUP_ID")
-    return prefix + (group.default if group else "lznews-indexer")
+    # LZNEWS_TOPIC_PREFIX + LZNEWS_<SERVICE>_GROUP_ID, as the kafka-python consumers build it.
+    name = setting_name(service, "GROUP_ID")
+    group = config_data().get(name, settings_fields()[name].default)
+    return config_data().get("LZNEWS_TOPIC_PREFIX", "") + group
 
 
-@pytest.mark.parametrize("service, topic", [("normalizer", "raw-pages"), ("indexer", "articles")])
+CONSUMERS = [
+    ("normalizer", "raw-pages"),
+    ("indexer", "articles"),
+    ("watcher", "articles"),
+    ("alert-sink", "alerts"),
+]
+
+
+def test_every_consumer_is_scaled() -> None:
+    assert {s for s, _ in CONSUMERS} == WORKLOADS.keys() - {"crawler"}
+
+
+@pytest.mark.parametrize("service, topic", CONSUMERS)
 def test_scaled_objects(service: str, topic: str) -> None:
     from lznews_common.topics import TOPICS
 

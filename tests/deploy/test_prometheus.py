@@ -11,7 +11,7 @@ import pytest
 from deploycheck import (
     DEPLOY,
     ROOT,
-    SERVICES,
+    WORKLOADS,
     known_metric_names,
     load_yaml,
     promql_metric_names,
@@ -21,7 +21,7 @@ from deploycheck import (
 
 PROM = DEPLOY / "prometheus"
 RULE_FILES = sorted((PROM / "rules").glob("*.yml"))
-JOBS = {f"lznews-{s}" for s in SERVICES}
+JOBS = {f"lznews-{w}" for w in WORKLOADS}
 
 
 @pytest.fixture(scope="module")
@@ -110,6 +110,20 @@ def test_issue_alerts_present() -> None:
     assert by_metric["lznews_indexer_item_failures_total"]
     assert by_metric["up"]
     assert by_metric["lznews_fetch_to_searchable_seconds_bucket"]
+    # Policy watch: webhook failures, alerts that may be lost.
+    assert by_metric["lznews_alert_delivery_failures_total"]
+    assert by_metric["lznews_watch_suppressed_total"]
+
+
+def test_absence_alert_names_every_job() -> None:
+    """`up{job=~...}` covers a new service by itself; `absent()` needs every job by name."""
+    (rule,) = [r for r in alert_rules() if r["alert"] == "LznewsServiceAbsent"]
+    assert set(re.findall(r'absent\(up\{job="([^"]+)"\}\)', rule["expr"])) == JOBS
+
+
+def test_possibly_lost_alert_reads_the_unconfirmed_claims() -> None:
+    (rule,) = [r for r in alert_rules() if r["alert"] == "LznewsAlertsPossiblyLost"]
+    assert 'lznews_watch_suppressed_total{reason="unconfirmed"}' in rule["expr"]
 
 
 def test_rules_name_only_scraped_jobs() -> None:
@@ -123,7 +137,7 @@ def test_compose_scrape_jobs_find_every_replica() -> None:
     compose = load_yaml(ROOT / "docker-compose.yml")
     jobs = {j["job_name"]: j for j in config["scrape_configs"]}
     assert JOBS <= jobs.keys()
-    for service in SERVICES:
+    for service in WORKLOADS:
         (sd,) = jobs[f"lznews-{service}"]["dns_sd_configs"]
         # DNS A records: one per container, so `--scale` adds targets by itself.
         assert sd["type"] == "A" and sd["names"] == [service]
