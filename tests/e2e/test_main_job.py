@@ -1,5 +1,6 @@
-"""The README's main command, offline: `lznews-run --offline` starts its own stack, the mirror
-and the three services, shows the live summary, and stops everything it started."""
+"""The README's main command, offline: `lznews-run --offline` starts its own stack, the mirror,
+the three pipeline services and the policy watch, shows the live summary, and stops everything
+it started."""
 
 from __future__ import annotations
 
@@ -36,9 +37,14 @@ def test_offline_main_job_indexes_and_stops_cleanly(tmp_path: Path) -> None:
     assert counts["raw pages published"] >= 15
     assert counts["documents indexed"] >= 15
     assert counts["articles emitted"] >= counts["documents indexed"]  # may still be in flight
+    # The offline demo's two saved searches fired and reached their daily digests.
+    assert counts["watch matches"] >= 1 and counts["alerts delivered"] >= 1
+    digests = list((tmp_path / "state" / "digests").glob("*/*.md"))
+    assert digests and "兰州" in digests[0].read_text("utf-8")
     # Nothing it started is left running, and the env file it wrote for other commands is gone.
     logs = tmp_path / "state" / "logs"
-    assert {p.name for p in logs.iterdir()} >= {"crawler.log", "normalizer.log", "indexer.log"}
+    assert {p.name for p in logs.iterdir()} >= {"crawler.log", "normalizer.log", "indexer.log",
+                                                "watcher.log", "alert-sink.log"}
     assert not (tmp_path / "stack.env").exists()
     marker = f"LZNEWS_ENV_FILE={tmp_path / 'stack.env'}".encode()
     assert not [p for p in processes_with(marker) if pid_alive(p)]

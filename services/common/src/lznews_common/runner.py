@@ -91,6 +91,8 @@ SUMMARY = (
     ("duplicates", "normalizer", "lznews_normalizer_duplicates_total"),
     ("documents indexed", "indexer", "lznews_indexer_documents_total"),
     ("indexer lag", "indexer", "lznews_indexer_consumer_lag"),
+    ("watch matches", "watcher", "lznews_watch_matches_total"),
+    ("alerts delivered", "alert-sink", "lznews_alert_deliveries_total"),
 )
 
 
@@ -144,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
                               None, env, logs / "mirror.log"))
         env = env | {"LZNEWS_CRAWLER_HOST_MAP": f"*=127.0.0.1:{mirror_port}",
                      "LZNEWS_CRAWLER_ALLOW_PRIVATE": "true"}
-    ports = {name: free_port() for name in ("crawler", "normalizer", "indexer")}
+    ports = {name: free_port() for name in
+             ("crawler", "normalizer", "indexer", "watcher", "alert-sink")}
     children += [
         Child("crawler", [str(BIN / "lznews-crawler"), "crawl"], ports["crawler"],
               env | {"LZNEWS_CRAWLER_METRICS_PORT": str(ports["crawler"]),
@@ -157,13 +160,36 @@ def main(argv: list[str] | None = None) -> int:
         Child("indexer", [str(BIN / "lznews-indexer")], ports["indexer"],
               env | {"LZNEWS_INDEXER_METRICS_PORT": str(ports["indexer"])},
               logs / "indexer.log"),
+        # Policy watch: saved searches (`lznews-watch add`) alert on new matching articles;
+        # alerts go to daily Markdown digests, and to LZNEWS_WATCH_WEBHOOK_URL when it is set.
+        Child("watcher", [str(BIN / "lznews-watcher")], ports["watcher"],
+              env | {"LZNEWS_WATCHER_METRICS_PORT": str(ports["watcher"])},
+              logs / "watcher.log"),
+        Child("alert-sink", [str(BIN / "lznews-alert-sink"), "--digest",
+                             str(args.state_dir / "digests")], ports["alert-sink"],
+              env | {"LZNEWS_ALERT_SINK_METRICS_PORT": str(ports["alert-sink"])},
+              logs / "alert-sink.log"),
     ]
+    if args.offline:
+        # Two saved searches, so the demo shows alerts as the mirror's articles arrive.
+        demo = (["科技创新", "--query", "科技创新"],
+                ["市政府办公厅文件", "--doc-number", "兰政办发"])
+        # Watches live beside the article index, so create that (idempotently) first.
+        commands = [[str(BIN / "lznews-indexer"), "--bootstrap-only"]]
+        commands += [[str(BIN / "lznews-watch"), "add", *argv] for argv in demo]
+        for argv in commands:
+            done = subprocess.run(argv, env=env, capture_output=True, text=True)
+            if done.returncode:
+                console.print(f"[yellow]{' '.join(argv[1:])} failed: "
+                              f"{done.stderr.strip()[-200:]}[/yellow]")
     for child in children:
         child.start()
 
     console.print(f"logs: {logs}/  ·  search: [bold]{BIN / 'lznews-search'} 兰州[/bold]")
     for name, port in ports.items():
         console.print(f"  {name:<10} http://127.0.0.1:{port}/metrics  /healthz")
+    console.print(f"watches: {BIN / 'lznews-watch'} add NAME --query 科技  ·  digests: "
+                  f"{args.state_dir / 'digests'}/")
     started = time.monotonic()
     stopping = False
 
