@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import faust
+import pytest
 
 from lznews_common import kafka
 from lznews_common.settings import Settings
 
 
-def test_plaintext_defaults_fit_real_kafka() -> None:
+def test_plaintext_defaults_fit_real_kafka(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in [k for k in os.environ if k.startswith("LZNEWS_")]:
+        monkeypatch.delenv(key)  # the defaults, not the session stack's settings
     s = Settings()
     cfg = kafka.client_config(s)
     assert cfg["bootstrap_servers"] == ["127.0.0.1:9092"]

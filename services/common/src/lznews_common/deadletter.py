@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
 
 from lznews_common.metrics import DEAD_LETTER_PUBLISH_FAILURES, DEAD_LETTERS
 from lznews_common.models import DeadLetter
+from lznews_common.retry import backoff
 from lznews_common.settings import Settings
 from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 
@@ -32,3 +36,22 @@ class DeadLetterSink:
         except Exception:
             DEAD_LETTER_PUBLISH_FAILURES.labels(self.service).inc()
             raise
+
+    def send_record(self, record: Any, stage: str, error_type: str, error: str,
+                    wait: Callable[[float], None], initial_s: float = 0.5,
+                    max_s: float = 30.0) -> None:
+        """Dead-letter a consumed record, retrying while Kafka is in trouble: the caller commits
+        the record's offset only after this returns. `wait` spends each backoff (a consumer
+        keeps its group membership there)."""
+        letter = DeadLetter.build(stage=stage, error=error, error_type=error_type,
+                                  value=record.value, topic=record.topic,
+                                  partition=record.partition, offset=record.offset)
+        attempt = 0
+        while True:
+            try:
+                self.send(letter, record.key)
+                return
+            except KafkaError as exc:
+                attempt += 1
+                log.warning("dead letter not written (%s); retrying", exc)
+                wait(backoff(attempt, initial_s, max_s))

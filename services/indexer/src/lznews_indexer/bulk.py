@@ -11,7 +11,6 @@ Outcome of each item, modelled on what a Kafka-to-Elasticsearch sink must decide
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from lznews_common.metrics import (
     INDEXER_RETRIES,
 )
 from lznews_common.models import Article
+from lznews_common.retry import backoff
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +120,6 @@ def _retryable_item(status: int, error_type: str) -> str | None:
     if status == 404 and error_type == "index_not_found_exception":
         return "alias_missing"
     return None
-
-
-def backoff(attempt: int, initial_s: float, max_s: float) -> float:
-    """Exponential backoff with jitter: somewhere in the upper half of min(max, initial*2^n),
-    so replicas that failed together do not retry together."""
-    ceiling = min(max_s, initial_s * (2 ** max(attempt - 1, 0)))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 class BulkWriter:

@@ -39,12 +39,13 @@ from lznews_common.metrics import (
     INDEXER_LAG,
     INDEXER_LAST_BULK,
 )
-from lznews_common.models import Article, DeadLetter, MessageError
+from lznews_common.models import Article, MessageError
+from lznews_common.retry import backoff
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ARTICLES, ensure_topics
 from lznews_indexer.bootstrap import Bootstrapper, BootstrapResult
-from lznews_indexer.bulk import BulkWriter, Doc, Outcome, backoff
+from lznews_indexer.bulk import BulkWriter, Doc, Outcome
 from lznews_indexer.health import HealthState
 
 log = logging.getLogger("lznews_indexer")
@@ -295,26 +296,8 @@ class Indexer:
 
     def _dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
         assert self.sink is not None
-        letter = DeadLetter.build(
-            stage=STAGE,
-            error=error,
-            error_type=error_type,
-            value=record.value,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-        )
-        attempt = 0
-        while True:
-            try:
-                self.sink.send(letter, record.key)
-                break
-            except KafkaError as exc:  # Kafka trouble: wait, the record stays uncommitted
-                attempt += 1
-                log.warning("dead letter not written (%s); retrying", exc)
-                self._wait_paused(
-                    backoff(attempt, self.s.indexer_retry_initial_s, self.s.indexer_retry_max_s)
-                )
+        self.sink.send_record(record, STAGE, error_type, error, self._wait_paused,
+                              self.s.indexer_retry_initial_s, self.s.indexer_retry_max_s)
         INDEXER_DOCS.labels("dead_lettered").inc()
 
     def _commit(self) -> None:

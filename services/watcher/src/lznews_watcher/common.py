@@ -1,9 +1,8 @@
-"""Small pieces the watcher and the alert sink share: backoff, logging, health state."""
+"""Small pieces the watcher and the alert sink share: logging, health state."""
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,12 +11,6 @@ from lznews_common.settings import Settings
 
 # The loops touch the beat at least every second, waits included: silence means stuck.
 STUCK_AFTER_S = 120.0
-
-
-def backoff(attempt: int, initial_s: float, max_s: float) -> float:
-    """Exponential backoff with full jitter in the upper half (attempt counts from 1)."""
-    base = min(max_s, initial_s * (2 ** max(0, attempt - 1)))
-    return base / 2 + random.uniform(0, base / 2)
 
 
 def setup_logging(s: Settings) -> None:

@@ -19,20 +19,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterSink
 from lznews_common.httpserver import MetricsServer
 from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
-from lznews_common.models import Alert, DeadLetter, MessageError
+from lznews_common.models import Alert, MessageError
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ALERTS, ensure_topics
 from lznews_watcher import digest
-from lznews_watcher.common import Health, Stopping, backoff, setup_logging
+from lznews_watcher.common import Health, Stopping, setup_logging
 from lznews_watcher.webhook import Webhook
 
 log = logging.getLogger("lznews_alert_sink")
@@ -107,29 +106,12 @@ class AlertSink:
 
     def dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
         assert self.sink is not None
-        letter = DeadLetter.build(
-            stage=STAGE, error=error, error_type=error_type, value=record.value,
-            topic=record.topic, partition=record.partition, offset=record.offset,
-        )
-        attempt = 0
-        while True:
-            try:
-                self.sink.send(letter, record.key)
-                return
-            except KafkaError as exc:
-                attempt += 1
-                log.warning("dead letter not written (%s); retrying", exc)
-                self.health.sleep(backoff(attempt, 0.5, 30.0))
+        self.sink.send_record(record, STAGE, error_type, error, self.health.sleep)
 
     def commit(self, records: list[ConsumerRecord]) -> None:
         assert self.consumer is not None
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            if tp not in offsets or offsets[tp].offset < r.offset + 1:
-                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
         try:
-            self.consumer.commit(offsets)
+            self.consumer.commit(kafka.offsets_after(records))
         except (CommitFailedError, KafkaError) as exc:
             log.warning("commit failed (%s); these alerts may be delivered again", exc)
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from lznews_common.metrics import ALERT_DELIVERY_FAILURES
 from lznews_common.models import Alert
+from lznews_common.retry import backoff
 from lznews_common.settings import Settings
-from lznews_watcher.common import backoff
 
 log = logging.getLogger(__name__)
 

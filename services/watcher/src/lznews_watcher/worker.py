@@ -25,10 +25,9 @@ from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
-from kafka.structs import OffsetAndMetadata
 
 from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterSink
@@ -41,12 +40,13 @@ from lznews_common.metrics import (
     WATCH_SUPPRESSED,
     WATCH_WATCHES,
 )
-from lznews_common.models import Article, DeadLetter, MessageError
+from lznews_common.models import Article, MessageError
+from lznews_common.retry import backoff
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ALERTS, ARTICLES, ensure_topics
 from lznews_watcher.alert import build_alert
-from lznews_watcher.common import Health, Stopping, backoff, setup_logging
+from lznews_watcher.common import Health, Stopping, setup_logging
 from lznews_watcher.layout import LayoutError, ensure_ledger
 from lznews_watcher.ledger import Ledger
 from lznews_watcher.matcher import Match, Matcher, make_matcher
@@ -251,31 +251,14 @@ class Watcher:
 
     def dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
         assert self.sink is not None
-        letter = DeadLetter.build(
-            stage=STAGE, error=error, error_type=error_type, value=record.value,
-            topic=record.topic, partition=record.partition, offset=record.offset,
-        )
-        attempt = 0
-        while True:
-            try:
-                self.sink.send(letter, record.key)
-                return
-            except KafkaError as exc:  # the record stays uncommitted until this works
-                attempt += 1
-                log.warning("dead letter not written (%s); retrying", exc)
-                self.health.sleep(
-                    backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
-                )
+        # The record stays uncommitted until its dead letter is written.
+        self.sink.send_record(record, STAGE, error_type, error, self.health.sleep,
+                              self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
 
     def commit(self, records: list[ConsumerRecord]) -> None:
         assert self.consumer is not None
-        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
-        for r in records:
-            tp = TopicPartition(r.topic, r.partition)
-            if tp not in offsets or offsets[tp].offset < r.offset + 1:
-                offsets[tp] = OffsetAndMetadata(r.offset + 1, "", -1)
         try:
-            self.consumer.commit(offsets)
+            self.consumer.commit(kafka.offsets_after(records))
         except (CommitFailedError, KafkaError) as exc:
             # Re-read later: the ledger turns every re-match into "already alerted".
             log.warning("commit failed (%s); the batch will be matched again", exc)
