@@ -32,6 +32,18 @@ def service_env(settings: Settings, **extra: object) -> dict[str, str]:
     return env
 
 
+def settings_env(s: Settings) -> dict[str, str]:
+    """Every field of `s` as the LZNEWS_* variables that reproduce it in a subprocess."""
+    env: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(s, name)
+        if value is None:
+            continue
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        env[f"LZNEWS_{name.upper()}"] = text
+    return env
+
+
 def start_service(command: str, settings: Settings, log_path: Path, *args: str,
                   **extra: object) -> subprocess.Popen[bytes]:
     log = open(log_path, "ab")  # noqa: SIM115 (the process owns it)

@@ -21,7 +21,7 @@ from lznews_common.models import Amount, Article, Entities, article_id
 from lznews_common.settings import Settings
 from lznews_common.stack import free_port
 from lznews_common.topics import ARTICLES
-from tests.support import wait_for
+from tests.support import settings_env, wait_for
 
 BIN = Path(sys.executable).parent
 
@@ -141,17 +141,6 @@ def snapshot(es: Any, alias: str) -> dict[str, tuple[int, int, dict[str, Any]]]:
         index=alias, size=1000, version=True, seq_no_primary_term=True, query={"match_all": {}}
     )["hits"]["hits"]
     return {h["_id"]: (h["_version"], h["_seq_no"], h["_source"]) for h in hits}
-
-
-def settings_env(s: Settings) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for name in Settings.model_fields:
-        value = getattr(s, name)
-        if value is None:
-            continue
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        env[f"LZNEWS_{name.upper()}"] = text
-    return env
 
 
 class IndexerProcess:

@@ -7,12 +7,13 @@ import subprocess
 from datetime import UTC, datetime
 
 import pytest
-from indexer_helpers import BIN, make_article, settings_env
+from indexer_helpers import BIN, make_article
 
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
 from lznews_indexer.bootstrap import Bootstrapper
 from lznews_indexer.bulk import BulkWriter, Doc, Outcome
+from tests.support import settings_env
 
 
 @pytest.fixture

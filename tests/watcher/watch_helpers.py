@@ -17,20 +17,9 @@ from typing import Any
 
 from lznews_common.settings import Settings
 from lznews_common.stack import free_port
-from tests.support import metric_sum, wait_for
+from tests.support import metric_sum, settings_env, wait_for
 
 BIN = Path(sys.executable).parent
-
-
-def settings_env(s: Settings) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for name in Settings.model_fields:
-        value = getattr(s, name)
-        if value is None:
-            continue
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        env[f"LZNEWS_{name.upper()}"] = text
-    return env
 
 
 class Service:
