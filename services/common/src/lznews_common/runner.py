@@ -96,9 +96,14 @@ SUMMARY = (
 )
 
 
-def summary_table(children: list[Child], started: float) -> Table:
+def summary_table(children: list[Child], started: float, offline: bool = False) -> Table:
     metrics = {c.name: scrape(c.metrics_port) for c in children}
-    table = Table(title=f"lznews — running {time.monotonic() - started:,.0f} s  (Ctrl-C stops)")
+    elapsed = time.monotonic() - started
+    table = Table(title=f"lznews — running {elapsed:,.0f} s  (Ctrl-C stops)")
+    published = metrics.get("crawler", {}).get("lznews_crawler_published_total", 0)
+    if not offline and not published and elapsed > 30:
+        table.caption = ("nothing published yet: no route to the sites? "
+                         "`make run OFFLINE=1` crawls the bundled mirror")
     table.add_column("what")
     table.add_column("value", justify="right")
     for label, service, name in SUMMARY:
@@ -199,13 +204,13 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        with Live(summary_table(children, started), console=console, refresh_per_second=1,
-                  transient=False) as live:
+        with Live(summary_table(children, started, args.offline), console=console,
+                  refresh_per_second=1, transient=False) as live:
             while not stopping:
                 if args.duration is not None and time.monotonic() - started > args.duration:
                     break
                 time.sleep(2)
-                live.update(summary_table(children, started))
+                live.update(summary_table(children, started, args.offline))
     except KeyboardInterrupt:
         pass
     finally:
