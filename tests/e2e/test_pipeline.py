@@ -72,7 +72,7 @@ class Pipeline:
             crawler_state_dir=self.tmp / "crawler",
             crawler_host_map=f"*=127.0.0.1:{self.mirror.port}", crawler_allow_private="true",
             crawler_autothrottle="false", crawler_timeout_s=2, crawler_max_page_bytes=1 << 20,
-            normalizer_data_dir=self.tmp / "normalizer",
+            normalizer_data_dir=self.tmp / "normalizer", normalizer_stall_s=20,
             indexer_bulk_max_wait_s=0.5, indexer_retry_initial_s=0.2, indexer_retry_max_s=2,
             indexer_index_check_s=1, indexer_index_replicas=0,
             metrics_host="127.0.0.1", metrics_port=port, **self.extra,
@@ -85,6 +85,13 @@ class Pipeline:
                                                 stderr=subprocess.STDOUT, env=self.env(name),
                                                 start_new_session=True,
                                                 preexec_fn=die_with_parent)
+
+    def revive(self) -> None:
+        """What a supervisor does: start again a service that exited (a stalled normaliser
+        exits on purpose; see lznews_normalizer.stall)."""
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is not None:
+                self.start(name)
 
     def kill9(self, name: str) -> None:
         proc = self.procs[name]
@@ -110,6 +117,7 @@ class Pipeline:
         state: dict[str, Any] = {}
 
         def done() -> list[dict[str, Any]] | None:
+            self.revive()
             docs = self.docs()
             have = {d["canonical_url"] for d in docs}
             state["missing"] = sorted(urls - DUP_PAIR - have)

@@ -48,11 +48,20 @@ class Child:
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
                                          env=self.env, preexec_fn=die_with_parent)
 
+    restarts: int = 0
+
     def state(self) -> str:
         if self.proc is None:
             return "not started"
         code = self.proc.poll()
-        return "running" if code is None else f"exited {code}"
+        state = "running" if code is None else f"exited {code}"
+        return state + (f", restarted {self.restarts}x" if self.restarts else "")
+
+    def revive(self) -> None:
+        """Like any supervisor: a service that exited is started again."""
+        if self.proc is not None and self.proc.poll() is not None:
+            self.restarts += 1
+            self.start()
 
     def stop(self, timeout_s: float = 20.0) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -210,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                 if args.duration is not None and time.monotonic() - started > args.duration:
                     break
                 time.sleep(2)
+                for child in children:
+                    child.revive()
                 live.update(summary_table(children, started, args.offline))
     except KeyboardInterrupt:
         pass

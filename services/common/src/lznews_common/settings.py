@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     normalizer_metrics_port: int = Field(9102, description="Normaliser /metrics port")
     normalizer_web_port: int = Field(6066, description="Faust worker web port")
     normalizer_data_dir: str = Field(".lznews/normalizer", description="Faust table data directory")
+    normalizer_stall_s: float = Field(
+        60.0, description="Exit (to be restarted) when input waits this long unprocessed"
+    )
     normalizer_near_duplicate_bits: int = Field(
         6, ge=0, le=7,
         description="Simhash distance at or below which a new URL is a near duplicate (0-7)",

@@ -1,9 +1,9 @@
 """Which normalised articles are emitted: new and changed ones, not duplicates.
 
-Backed by two mappings the worker gives it (Faust tables in production, dicts in tests):
-`by_url` (canonical URL -> content hash, partitioned like raw-pages, by URL) and `fingerprints`
-(content hash -> article id, and the simhash band buckets), which every worker must see because
-the same story arrives under different URLs on different partitions.
+All state lives in one mapping the worker gives it (a Faust GlobalTable in production, a dict
+in tests), under three key spaces: `u:<canonical URL>` -> content hash, `c:<content hash>` ->
+article id, and the simhash band buckets of SimhashIndex. Every worker must see all of it:
+copies of a story arrive under other URLs, on other partitions.
 """
 
 from __future__ import annotations
@@ -29,20 +29,18 @@ class Verdict:
 
 
 class Deduplicator:
-    def __init__(self, by_url: MutableMapping[str, Any], fingerprints: MutableMapping[str, Any],
-                 max_distance: int = 6) -> None:
-        self.by_url = by_url
-        self.fingerprints = fingerprints
-        self.index = SimhashIndex(fingerprints, max_distance=max_distance)
+    def __init__(self, store: MutableMapping[str, Any], max_distance: int = 6) -> None:
+        self.store = store
+        self.index = SimhashIndex(store, max_distance=max_distance)
 
     def check(self, article: dict[str, Any]) -> Verdict:
         url, digest, own = article["canonical_url"], article["content_hash"], article["id"]
-        previous = self.by_url.get(url)
+        previous = self.store.get(f"u:{url}")
         if previous == digest:
             return Verdict("unchanged", own)
         if previous is not None:
             return Verdict("changed")  # same URL, new content: an update, always emitted
-        first = self.fingerprints.get(f"c:{digest}")
+        first = self.store.get(f"c:{digest}")
         if first is not None and first != own:
             return Verdict("exact", first, 0)
         for other, distance in self.index.query(int(article["simhash"], 16)):
@@ -52,7 +50,7 @@ class Deduplicator:
 
     def record(self, article: dict[str, Any], verdict: Verdict) -> None:
         """Remember the article; called only after its output was acknowledged."""
-        self.by_url[article["canonical_url"]] = article["content_hash"]
+        self.store[f"u:{article['canonical_url']}"] = article["content_hash"]
         if verdict.emit:
-            self.fingerprints[f"c:{article['content_hash']}"] = article["id"]
+            self.store[f"c:{article['content_hash']}"] = article["id"]
             self.index.add(article["id"], int(article["simhash"], 16))

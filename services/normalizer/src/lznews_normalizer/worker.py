@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
+from kafka import TopicPartition
 
 from lznews_common import kafka
 from lznews_common.httpserver import MetricsServer
@@ -35,6 +37,7 @@ from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 from lznews_normalizer.deduplicator import Deduplicator
 from lznews_normalizer.errors import StageError
 from lznews_normalizer.pipeline import normalize
+from lznews_normalizer.stall import StallWatch
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +86,13 @@ def create_app(s: Settings) -> faust.App:
                           partitions=s.topic_partitions)
     articles = app.topic(s.topic(ARTICLES), key_serializer="raw", value_serializer="raw")
     dead = app.topic(s.topic(DEAD_LETTERS_TOPIC), key_serializer="raw", value_serializer="raw")
-    # By URL: co-partitioned with raw-pages, whose key is the canonical URL.
-    by_url = app.Table("by-url", default=None, key_type=str, partitions=s.topic_partitions)
-    # Fingerprints: every worker reads all of it, since duplicates arrive on any partition.
+    # Every worker reads all of it, since copies of a story arrive on any partition. (A
+    # partitioned by-URL table would suffice for re-fetches, but after a kill -9 its recovery
+    # stalled the stream on the local broker, whose end offsets are wrong; this one recovers.)
     fingerprints = app.GlobalTable("fingerprints", default=None, key_type=str,
                                    partitions=s.topic_partitions)
-    dedup = Deduplicator(by_url, fingerprints, max_distance=s.normalizer_near_duplicate_bits)
+    dedup = Deduplicator(fingerprints, max_distance=s.normalizer_near_duplicate_bits)
+    watch = StallWatch(s, s.topic(APP_ID), s.normalizer_stall_s)
     # One thread: normalising is CPU-bound and must not stall the event loop's heartbeats.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize")
 
@@ -97,6 +101,7 @@ def create_app(s: Settings) -> faust.App:
         await fut  # the Kafka acknowledgement, before the event is acked
 
     async def handle(event: faust.types.EventT) -> str:
+        watch.progress()
         key = event.key
         try:
             raw = RawPage.parse(event.value)
@@ -138,13 +143,32 @@ def create_app(s: Settings) -> faust.App:
         async for event in stream.events():
             await handle(event)
 
+    @app.timer(interval=10.0)
+    async def stall_check() -> None:
+        mine = {TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()
+                if tp.topic == raw_topic.get_topic_name()}
+        if not mine:
+            watch.progress()
+            return
+        try:
+            stalled = await asyncio.get_running_loop().run_in_executor(None, watch.check, mine)
+        except Exception as exc:  # the check itself failing proves nothing
+            log.warning("stall check failed: %s", exc)
+            return
+        if stalled:
+            log.error("exiting so that the supervisor restarts this worker")
+            logging.shutdown()
+            os._exit(75)  # EX_TEMPFAIL; safe: offsets only ever follow acknowledged output
+
+    app.lznews_watch = watch  # type: ignore[attr-defined]
     return app
 
 
 def _health(app: faust.App) -> tuple[bool, dict[str, Any]]:
     consumer = app.consumer if app.started else None
     assigned = sorted(str(tp) for tp in consumer.assignment()) if consumer else []
-    return bool(app.started), {"assigned": assigned}
+    stalled = app.lznews_watch.stalled  # type: ignore[attr-defined]
+    return bool(app.started) and not stalled, {"assigned": assigned, "stalled": stalled}
 
 
 def _ensure_topics_with_retry(s: Settings, timeout_s: float = 120.0) -> None:
