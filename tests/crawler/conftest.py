@@ -29,6 +29,8 @@ def mirror(tmp_path: Path) -> Iterator[MirrorServer]:
     """A private copy of the mirror (tests add articles to it) served on a free port."""
     root = tmp_path / "mirror"
     shutil.copytree(MIRROR, root, ignore=shutil.ignore_patterns("build.py"))
+    # Routes serve the fixture articles from beside the mirror (kept once, not copied into it).
+    shutil.copytree(MIRROR.parent / "articles", tmp_path / "articles")
     server = MirrorServer(root).start()
     try:
         yield server

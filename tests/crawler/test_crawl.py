@@ -45,8 +45,8 @@ def test_crawl_publishes_the_expected_set_then_nothing_new(
         page = RawPage.parse(record.value)
         assert page.site == sites[record.key.decode()]
         assert page.http_status == 200 and page.crawl_id == first["crawl_id"]
-        host_path = page.final_url.split("://", 1)[1]
-        served = (mirror.sites / host_path).read_bytes()
+        host, _, path = page.final_url.split("://", 1)[1].partition("/")
+        served = mirror.source(host, "/" + path).read_bytes()
         assert page.body == served  # raw bytes, undecoded (GBK, Big5 and all)
     by_key = {r.key.decode(): RawPage.parse(r.value) for r in records}
     moved = by_key["http://www.lzbs.com.cn/lanzhounews/2024-11/23/content_506555302.htm"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,9 @@ def test_mirror_serves_virtual_hosts(mirror: MirrorServer) -> None:
 def test_mirror_pages_are_constructed_and_encoded() -> None:
     from crawlhelp import MIRROR
 
+    routes = json.loads((MIRROR / "routes.json").read_text("utf-8"))["routes"]
     pages = [p for p in (MIRROR / "sites").rglob("*") if p.is_file()]
+    pages += [(MIRROR / r["from"]).resolve() for r in routes if "from" in r]
     for page in pages:
         data = page.read_bytes()
         if page.name == "robots.txt":

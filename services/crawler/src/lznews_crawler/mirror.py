@@ -2,10 +2,10 @@
 
 It answers as the sites' hosts would: requests arrive in proxy form (`GET http://host/path`,
 which is how the crawler's host map sends them) or with a Host header, and the reply comes from
-`<root>/sites/<host>/<path>` plus `<root>/routes.json` (content types, redirects, a 500, a slow
-page, an oversize page). Static pages carry ETag and Last-Modified and answer conditional GETs
-with 304. It serves only those virtual hosts and never forwards anything: an unknown host is a
-404. Listens on 127.0.0.1 only.
+`<root>/sites/<host>/<path>`, or a route's `from` file (the fixture articles, kept once), plus
+`<root>/routes.json` (content types, redirects, a 500, a slow page, an oversize page). Static
+pages carry ETag and Last-Modified and answer conditional GETs with 304. It serves only those
+virtual hosts and never forwards anything: an unknown host is a 404. Listens on 127.0.0.1 only.
 
     python -m lznews_crawler.mirror --port 8088 [--root fixtures/mirror]
 """
@@ -98,11 +98,22 @@ class MirrorServer:
             return 200, {"Content-Type": route["content_type"]}, body
         return self._static(host, path, route, headers)
 
+    def source(self, host: str, path: str) -> Path | None:
+        """The file served at host+path: a route's `from` (a fixture file kept once, beside
+        the mirror), else sites/<host>/<path>; None when there is none."""
+        route = self.routes.get((host, path), {})
+        if "from" in route:
+            base = self.root.parent.resolve()
+            target = (self.root / route["from"]).resolve()
+        else:
+            base = (self.sites / host).resolve()
+            target = (base / path.lstrip("/")).resolve()
+        return target if target.is_relative_to(base) and target.is_file() else None
+
     def _static(self, host: str, path: str, route: dict[str, Any],
                 headers: Any) -> tuple[int, dict[str, str], bytes]:
-        base = (self.sites / host).resolve()
-        target = (base / path.lstrip("/")).resolve()
-        if not target.is_relative_to(base) or not target.is_file():
+        target = self.source(host, path)
+        if target is None:
             return 404, {"Content-Type": "text/html"}, b"<html><body>404</body></html>"
         if self.page_delay_s and path != "/robots.txt":
             time.sleep(self.page_delay_s)
