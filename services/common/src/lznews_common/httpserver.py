@@ -76,3 +76,12 @@ class MetricsServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def serve_while(host: str, port: int, health: HealthCheck, run: Callable[[], None]) -> None:
+    """A worker's life: /metrics and /healthz up for as long as `run()` runs."""
+    server = MetricsServer(host, port, health).start()
+    try:
+        run()
+    finally:
+        server.stop()

@@ -21,6 +21,7 @@ from kafka.errors import KafkaError
 from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterSink
 from lznews_common.httpserver import MetricsServer
+from lznews_common.logs import setup_logging
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ensure_topics
 from lznews_crawler.config import scrapy_settings
@@ -142,8 +143,7 @@ def run(mode: Mode, since: date | None = None, max_pages: int | None = None) -> 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     s = load_settings()
-    logging.basicConfig(level=s.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(s)
     try:
         if args.command == "sites":
             print(json.dumps(_sites_report(s, load_sites(s.crawler_sites_file)),

@@ -31,7 +31,8 @@ from kafka.structs import OffsetAndMetadata
 
 from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterSink
-from lznews_common.httpserver import MetricsServer
+from lznews_common.httpserver import serve_while
+from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
     FRESHNESS,
     INDEXER_DOCS,
@@ -464,27 +465,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
+    setup_logging(settings)
     worker = Indexer(settings, exit_when_idle_s=args.exit_when_idle)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     if args.bootstrap_only:
         worker.bootstrap_until_ready()
         return 0 if worker.health.bootstrapped else 1
-    server = MetricsServer(
-        settings.metrics_host,
-        settings.metrics_port or settings.indexer_metrics_port,
-        health=worker.health.check,
-    ).start()
-    try:
-        worker.run()
-    finally:
-        server.stop()
+    serve_while(settings.metrics_host, settings.metrics_port or settings.indexer_metrics_port,
+                worker.health.check, worker.run)
     return 0
 
 

@@ -21,6 +21,7 @@ from kafka import TopicPartition
 
 from lznews_common import kafka
 from lznews_common.httpserver import MetricsServer
+from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
     DEAD_LETTERS,
     NORMALIZER_CLEANING,
@@ -191,7 +192,7 @@ def _ensure_topics_with_retry(s: Settings, timeout_s: float = 120.0) -> None:
 def main(argv: list[str] | None = None) -> None:
     """`lznews-normalizer`: ensure topics, serve /metrics, run the Faust worker."""
     s = load_settings()
-    logging.basicConfig(level=s.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    setup_logging(s)
     # Topics first, with the partition count the tables' changelogs must match.
     _ensure_topics_with_retry(s)
     app = create_app(s)

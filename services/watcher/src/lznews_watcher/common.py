@@ -1,24 +1,13 @@
-"""Small pieces the watcher and the alert sink share: logging, health state."""
+"""Small pieces the watcher and the alert sink share: the health state."""
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from lznews_common.settings import Settings
-
 # The loops touch the beat at least every second, waits included: silence means stuck.
 STUCK_AFTER_S = 120.0
-
-
-def setup_logging(s: Settings) -> None:
-    logging.basicConfig(
-        level=s.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("elastic_transport").setLevel(logging.WARNING)
 
 
 class Stopping(Exception):

@@ -14,7 +14,6 @@ import argparse
 import logging
 import signal
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +24,14 @@ from kafka.errors import CommitFailedError, KafkaError
 
 from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterSink
-from lznews_common.httpserver import MetricsServer
+from lznews_common.httpserver import serve_while
+from lznews_common.logs import setup_logging
 from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
 from lznews_common.models import Alert, MessageError
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ALERTS, ensure_topics
 from lznews_watcher import digest
-from lznews_watcher.common import Health, Stopping, setup_logging
+from lznews_watcher.common import Health, Stopping
 from lznews_watcher.webhook import Webhook
 
 log = logging.getLogger("lznews_alert_sink")
@@ -133,17 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     sink = AlertSink(settings, digest_dir)
     signal.signal(signal.SIGTERM, sink.stop)
     signal.signal(signal.SIGINT, sink.stop)
-    server = MetricsServer(
-        settings.metrics_host,
-        settings.metrics_port or settings.alert_sink_metrics_port,
-        health=sink.health.check,
-    ).start()
-    started = time.monotonic()
-    try:
-        sink.run()
-    finally:
-        server.stop()
-        log.debug("ran %.0fs", time.monotonic() - started)
+    serve_while(settings.metrics_host, settings.metrics_port or settings.alert_sink_metrics_port,
+                sink.health.check, sink.run)
     return 0
 
 

@@ -31,7 +31,8 @@ from kafka.errors import CommitFailedError, KafkaError
 
 from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterSink
-from lznews_common.httpserver import MetricsServer
+from lznews_common.httpserver import serve_while
+from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
     WATCH_ARTICLES,
     WATCH_MATCH_LATENCY,
@@ -46,7 +47,7 @@ from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
 from lznews_common.topics import ALERTS, ARTICLES, ensure_topics
 from lznews_watcher.alert import build_alert
-from lznews_watcher.common import Health, Stopping, setup_logging
+from lznews_watcher.common import Health, Stopping
 from lznews_watcher.layout import LayoutError, ensure_ledger
 from lznews_watcher.ledger import Ledger
 from lznews_watcher.matcher import Match, Matcher, make_matcher
@@ -275,15 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     worker = Watcher(settings)
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
-    server = MetricsServer(
-        settings.metrics_host,
-        settings.metrics_port or settings.watcher_metrics_port,
-        health=worker.health.check,
-    ).start()
-    try:
-        worker.run()
-    finally:
-        server.stop()
+    serve_while(settings.metrics_host, settings.metrics_port or settings.watcher_metrics_port,
+                worker.health.check, worker.run)
     return 0
 
 
