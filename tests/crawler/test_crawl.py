@@ -80,6 +80,31 @@ def test_crawl_publishes_the_expected_set_then_nothing_new(
     assert len(read_topic(settings, RAW_PAGES, want=len(want) + 1, timeout_s=4)) == len(want)
 
 
+def test_a_walk_cut_short_is_walked_again_despite_304(
+    settings: Settings, mirror: MirrorServer, expected: dict[str, Any], tmp_path: Path
+) -> None:
+    """Page two of a listing fails on the first visit (as if the crawler died there): page
+    one's validators must not be kept, or the next visit stops at its 304 and the articles
+    only page two links to are never discovered."""
+    host, page_two = "www.lanzhou.gov.cn", "/col/col4/index_2.html"
+    only_there = "http://www.lanzhou.gov.cn/art/2023/3/1/art_4_390001.html"
+    crawler = crawler_env(settings, mirror, tmp_path)
+    mirror.unavailable.add((host, page_two))
+    crawler.run("crawl", "--once")
+    assert only_there not in _keys(read_topic(settings, RAW_PAGES, settle_s=1))
+    mirror.unavailable.clear()
+    before = len(mirror.requested())
+    crawler.run("crawl", "--once")
+    assert only_there in _keys(read_topic(settings, RAW_PAGES, want=len(_all(expected))))
+    second = [h for h in mirror.requested()[before:] if h.host == host]
+    assert [h.status for h in second if h.path == "/col/col4/index.html"] == [200]
+    # Once a walk completes, its pages answer 304 again: nothing is re-read needlessly.
+    before = len(mirror.requested())
+    crawler.run("crawl", "--once")
+    third = [h for h in mirror.requested()[before:] if h.host == host]
+    assert [h.status for h in third if h.path == "/col/col4/index.html"] == [304]
+
+
 def test_continuous_mode_picks_up_a_new_article(
     settings: Settings, mirror: MirrorServer, expected: dict[str, Any], tmp_path: Path
 ) -> None:

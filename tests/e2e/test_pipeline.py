@@ -22,7 +22,7 @@ import pytest
 
 from fixtures import synthetic
 from lznews_common import kafka
-from lznews_common.models import DeadLetter
+from lznews_common.models import Article, DeadLetter
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
 from lznews_common.stack import Server, die_with_parent, free_port
@@ -125,8 +125,28 @@ class Pipeline:
         try:
             return wait_for(done, timeout_s, f"{len(urls)} articles in the index")
         except AssertionError as exc:
-            raise AssertionError(
-                f"{exc}; missing {state.get('missing')}; logs in {self.tmp}") from None
+            raise AssertionError(f"{exc}; missing {state.get('missing')}; "
+                                 f"{self.trail(state.get('missing') or [])}; "
+                                 f"logs in {self.tmp}") from None
+
+    def trail(self, urls: list[str]) -> str:
+        """Where the missing articles are on `articles`, against the indexer's commits."""
+        where: dict[str, list[str]] = {u: [] for u in urls}
+        for r in read_topic(self.settings, ARTICLES, timeout_s=20):
+            try:
+                url = Article.parse(r.value).canonical_url
+            except Exception:  # poison records of the poison drill
+                continue
+            if url in where:
+                where[url].append(f"p{r.partition}@{r.offset}")
+        admin = kafka.admin(self.settings)
+        try:
+            group = f"{self.settings.topic_prefix}{self.settings.indexer_group_id}"
+            committed = {f"p{tp.partition}": om.offset for tp, om in
+                         admin.list_group_offsets(group).get(group, {}).items()}
+        finally:
+            admin.close()
+        return f"on articles at {where}; indexer committed {committed}"
 
 
 @pytest.fixture

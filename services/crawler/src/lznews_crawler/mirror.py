@@ -51,6 +51,7 @@ class MirrorServer:
         self._lock = threading.Lock()
         self.quiet = quiet
         self.page_delay_s = 0.0  # tests slow every page but robots.txt down with this
+        self.unavailable: set[tuple[str, str]] = set()  # (host, path) answering 503
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -84,6 +85,8 @@ class MirrorServer:
     def answer(self, host: str, path: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
         if host not in self.hosts:
             return 404, {"Content-Type": "text/plain"}, b"no such virtual host\n"
+        if (host, path) in self.unavailable:
+            return 503, {"Content-Type": "text/plain", "Retry-After": "1"}, b"unavailable\n"
         route = self.routes.get((host, path), {})
         if "location" in route:
             return int(route["status"]), {"Location": route["location"]}, b""

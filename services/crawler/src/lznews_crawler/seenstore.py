@@ -133,6 +133,13 @@ class SeenStore:
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    def walked(self, site: str, listing_url: str) -> bool:
+        """Whether a walk through this listing page ever completed (validators are saved only
+        then, even when the server sends none)."""
+        return self._db(site).execute(
+            "SELECT 1 FROM listings WHERE url=?", (listing_url,)
+        ).fetchone() is not None
+
     def set_validators(self, site: str, listing_url: str, etag: str | None,
                        last_modified: str | None) -> None:
         self._db(site).execute(

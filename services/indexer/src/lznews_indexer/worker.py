@@ -92,6 +92,21 @@ class Batch:
             self.add(r)
 
 
+def _outcomes(results: Iterable[Any]) -> str:
+    counts: dict[str, int] = {}
+    for res in results:
+        counts[res.outcome.value] = counts.get(res.outcome.value, 0) + 1
+    return ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing to write"
+
+
+def _ranges(records: list[ConsumerRecord]) -> str:
+    """Which offsets a bulk held, per partition: the trail for a record that went missing."""
+    spans: dict[int, list[int]] = {}
+    for r in records:
+        spans.setdefault(r.partition, []).append(r.offset)
+    return " ".join(f"p{p}:{min(o)}-{max(o)}({len(o)})" for p, o in sorted(spans.items()))
+
+
 class _Rebalance(ConsumerRebalanceListener):
     def __init__(self, worker: Indexer) -> None:
         self.worker = worker
@@ -252,7 +267,9 @@ class Indexer:
         if self.first_record_at is None:
             self.first_record_at = now
         self.seen[tp] = max(self.seen.get(tp, -1), record.offset)
-        self.first_seen.setdefault(tp, record.offset)
+        if tp not in self.first_seen:
+            self.first_seen[tp] = record.offset
+            log.info("reading %s/%d from offset %d", tp.topic, tp.partition, record.offset)
 
     def flush(self) -> None:
         records = self.batch.take()
@@ -283,6 +300,8 @@ class Indexer:
                 self._dead_letter(
                     res.doc.ref, res.error_type or "error", f"HTTP {res.status}: {res.reason}"
                 )
+        log.info("bulk of %d: %s; offsets %s", len(records), _outcomes(stats.results),
+                 _ranges(records))
         if docs:
             INDEXER_LAST_BULK.set_to_current_time()
             self.health.last_bulk_success = time.time()

@@ -38,7 +38,7 @@ from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 from lznews_normalizer.deduplicator import Deduplicator
 from lznews_normalizer.errors import StageError
 from lznews_normalizer.pipeline import normalize
-from lznews_normalizer.stall import StallWatch
+from lznews_normalizer.stall import StallWatch, faust_state, task_stacks
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,11 @@ def create_app(s: Settings) -> faust.App:
             log.warning("stall check failed: %s", exc)
             return
         if stalled:
+            try:
+                log.error("consumer at the stall:\n%s", faust_state(app))
+            except Exception as exc:  # diagnostics only: reach into Faust's internals
+                log.error("consumer state unavailable: %r", exc)
+            log.error("tasks at the stall:\n%s", task_stacks())
             log.error("exiting so that the supervisor restarts this worker")
             logging.shutdown()
             os._exit(75)  # EX_TEMPFAIL; safe: offsets only ever follow acknowledged output

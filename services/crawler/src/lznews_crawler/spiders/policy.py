@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -37,6 +38,31 @@ LISTING_PRIORITY = 10  # discover before fetching, so a visit's articles queue u
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value is not None else None
+
+
+@dataclass
+class ListingWalk:
+    """One visit's walk of an entry listing and the pagination followed from it.
+
+    The pages' validators (ETag, Last-Modified) are saved only when every page of the walk was
+    parsed or answered 304. Saved at once, a crash after page one would leave page one
+    answering 304 on the next visit, so the pages behind it would never be read again and
+    their articles never discovered."""
+
+    site: str
+    outstanding: int = 0
+    failed: bool = False
+    validators: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+
+    def opened(self) -> None:
+        self.outstanding += 1
+
+    def closed(self, store: Any, *, failed: bool = False) -> None:
+        self.failed |= failed
+        self.outstanding -= 1
+        if self.outstanding == 0 and not self.failed:
+            for url, etag, modified in self.validators:
+                store.set_validators(self.site, url, etag, modified)
 
 
 class PolicySpider(Spider):
@@ -71,7 +97,7 @@ class PolicySpider(Spider):
         self.next_visit[site.name] = time.monotonic() + site.interval_s
         self.visited_listings[site.name] = set(site.listing_urls)
         for url in site.listing_urls:
-            yield self._listing_request(site, url, 0)
+            yield self._listing_request(site, url, 0, ListingWalk(site.name))
         if self.runtime.mode != "backfill":
             for p in self.runtime.store.pending(site.name):
                 if p.url not in self.inflight:
@@ -104,7 +130,8 @@ class PolicySpider(Spider):
 
     # --- requests -------------------------------------------------------------------------------
 
-    def _listing_request(self, site: Site, url: str, depth: int) -> Request:
+    def _listing_request(self, site: Site, url: str, depth: int, walk: ListingWalk) -> Request:
+        walk.opened()
         headers: dict[str, str] = {}
         if self.runtime.mode != "backfill":
             etag, modified = self.runtime.store.validators(site.name, url)
@@ -116,7 +143,7 @@ class PolicySpider(Spider):
             url, callback=self.parse_listing, errback=self.listing_failed, headers=headers,
             priority=LISTING_PRIORITY,
             meta={"site": site.name, "kind": "listing", "listing": url, "page_depth": depth,
-                  "handle_httpstatus_list": [304]},
+                  "walk": walk, "handle_httpstatus_list": [304]},
         )
 
     def _article_request(self, site: Site, canonical: str, url: str) -> Request:
@@ -131,18 +158,21 @@ class PolicySpider(Spider):
     def parse_listing(self, response: Response) -> Iterator[Request]:
         rt = self.runtime
         site = rt.sites.by_name[response.meta["site"]]
+        walk: ListingWalk = response.meta["walk"]
         if response.status == 304:
             CRAWLER_LAST_LISTING.labels(site.name).set(time.time())
             self.crawler.stats.inc_value("lznews/listing_not_modified")
+            walk.closed(rt.store)
             return
         if not isinstance(response, TextResponse):
             log.warning("listing %s is not text (%s)", response.url, _header(response,
                                                                               "Content-Type"))
+            walk.closed(rt.store, failed=True)
             return
         if site.encoding:
             response = response.replace(encoding=site.encoding)
-        rt.store.set_validators(site.name, response.meta["listing"],
-                                _header(response, "ETag"), _header(response, "Last-Modified"))
+        walk.validators.append((response.meta["listing"], _header(response, "ETag"),
+                                _header(response, "Last-Modified")))
         CRAWLER_LAST_LISTING.labels(site.name).set(time.time())
 
         unfinished = in_range = 0
@@ -168,22 +198,31 @@ class PolicySpider(Spider):
                 more_pages.append(url.split("#", 1)[0])
         CRAWLER_SEEN.set(rt.store.size)
 
-        # Pagination: continuous visits stop at the first page with nothing new; a backfill
-        # goes on while pages still hold articles on or after --since, up to --max-pages.
+        # Pagination: continuous visits stop at the first page with nothing new, unless the
+        # next page was never walked to the end (a crash or failure cut the walk short); a
+        # backfill goes on while pages still hold articles on or after --since, up to
+        # --max-pages.
         depth = response.meta["page_depth"]
         cap = rt.max_pages if rt.max_pages is not None else site.max_listing_pages
-        follow = in_range if rt.mode == "backfill" else unfinished
-        if follow and depth + 1 < cap:
+        if depth + 1 < cap:
             seen = self.visited_listings.setdefault(site.name, set())
             for url in more_pages:
-                if url not in seen:
+                if rt.mode == "backfill":
+                    follow = in_range > 0
+                else:
+                    follow = unfinished > 0 or not rt.store.walked(site.name, url)
+                if follow and url not in seen:
                     seen.add(url)
-                    yield self._listing_request(site, url, depth + 1)
+                    yield self._listing_request(site, url, depth + 1, walk)
+        # Last, after every discovered article is pending in the store and every next page
+        # is counted in the walk.
+        walk.closed(rt.store)
 
     def listing_failed(self, failure: Failure) -> None:
         # Not dead-lettered: a broken listing repeats every interval; the staleness of
         # lznews_crawler_last_listing_success_timestamp_seconds is what alerts.
         log.warning("listing %s failed: %s", failure.request.url, failure.value)
+        failure.request.meta["walk"].closed(self.runtime.store, failed=True)
 
     # --- articles -------------------------------------------------------------------------------
 
