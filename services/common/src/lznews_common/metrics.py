@@ -52,6 +52,11 @@ NORMALIZER_OUT = Counter("lznews_normalizer_articles_out_total", "Articles emitt
 NORMALIZER_DUPLICATES = Counter(
     "lznews_normalizer_duplicates_total", "Duplicates not re-emitted", ["kind"]
 )
+NORMALIZER_STALLS = Counter(
+    "lznews_normalizer_stalls_total",
+    "Input waiting with nothing processed: rewound to the committed offsets, or exited",
+    ["action"],
+)
 NORMALIZER_STAGE_LATENCY = Histogram(
     "lznews_normalizer_stage_seconds", "Time spent per stage", ["stage"], buckets=LATENCY_BUCKETS
 )

@@ -2,11 +2,14 @@
 
 Seen on the local broker after a kill -9: Faust's table recovery, confused by the broker's wrong
 end offsets, can leave the stream fetching but never delivering; a restarted worker carries on.
-So a stalled worker reports unhealthy and exits, and its supervisor (Kubernetes, Compose,
-lznews-run) starts it again. Nothing is lost: offsets are committed only after output was
-acknowledged. "Waiting" compares the group's committed offsets with the partitions' end offsets,
-which is sound on both brokers (Tansu's end offset is low, but above the committed offset
-whenever something is unprocessed).
+Seen too: after a restart, the stream drops a record it fetched while Faust's flow control
+was suspended, and its commits stop at that gap. So a stalled worker first seeks its input back
+to the committed offsets (what was dropped is delivered again); if that does not help either,
+it reports unhealthy and exits, and its supervisor (Kubernetes, Compose, lznews-run) starts it
+again. Nothing is lost: offsets are committed only after output was
+acknowledged. "Waiting" means a record can be read at the group's committed offset: asking
+for the end offset is not enough, because Tansu's is the start of the last batch + 1, so the
+rest of a multi-record batch would look processed.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -24,6 +27,8 @@ from lznews_common.settings import Settings
 
 log = logging.getLogger(__name__)
 
+Verdict = Literal["ok", "rewind", "exit"]
+
 
 class StallWatch:
     def __init__(self, settings: Settings, group: str, stall_s: float) -> None:
@@ -31,42 +36,57 @@ class StallWatch:
         self.group = group
         self.stall_s = stall_s
         self.last_progress = time.monotonic()
+        self.rewinds = 0  # since the last record processed
         self.stalled = False
 
     def progress(self) -> None:
         self.last_progress = time.monotonic()
+        self.rewinds = 0
 
-    def pending(self, tps: Iterable[TopicPartition]) -> int:
-        """Records after the committed offsets of `tps` (blocking: run it off the loop)."""
+    def pending(self, tps: Iterable[TopicPartition], probe_s: float = 3.0) -> int:
+        """Records readable after the committed offsets of `tps`, as far as one short read
+        shows (blocking: run it off the loop)."""
         tps = list(tps)
         admin = kafka.admin(self.settings)
         reader = KafkaConsumer(**kafka.client_config(self.settings), group_id=None,
-                               enable_auto_commit=False)
+                               enable_auto_commit=False, auto_offset_reset="earliest")
         try:
             committed = admin.list_group_offsets(self.group).get(self.group, {})
-            ends = reader.end_offsets(tps)
+            reader.assign(tps)
+            for tp in tps:
+                meta = committed.get(tp)
+                if meta is not None and meta.offset is not None and meta.offset >= 0:
+                    reader.seek(tp, meta.offset)
+                else:
+                    reader.seek_to_beginning(tp)
+            found: dict[TopicPartition, int] = {}
+            deadline = time.monotonic() + probe_s
+            while time.monotonic() < deadline and len(found) < len(tps):
+                for tp, records in reader.poll(timeout_ms=250).items():
+                    found[tp] = found.get(tp, 0) + len(records)
         finally:
             reader.close()
             admin.close()
-        total = 0
-        for tp in tps:
-            meta = committed.get(tp)
-            done = meta.offset if meta is not None and meta.offset is not None else 0
-            total += max(0, ends.get(tp, 0) - max(done, 0))
-        return total
+        return sum(found.values())
 
-    def check(self, tps: Iterable[TopicPartition]) -> bool:
+    def check(self, tps: Iterable[TopicPartition]) -> Verdict:
+        """OK; or stalled: first rewind (seek back to the committed offsets, which re-delivers
+        what the stream dropped), and if that brings no progress either, exit."""
         idle = time.monotonic() - self.last_progress
         if idle < self.stall_s:
-            return False
+            return "ok"
         waiting = self.pending(tps)
-        if waiting:
-            self.stalled = True
-            log.error("stalled: %d records waiting on %s, none processed for %.0f s",
-                      waiting, sorted(str(tp) for tp in tps), idle)
-        else:
+        if not waiting:
             self.progress()  # idle with nothing to do is fine
-        return self.stalled
+            return "ok"
+        log.error("stalled: %d records waiting on %s, none processed for %.0f s",
+                  waiting, sorted(str(tp) for tp in tps), idle)
+        if self.rewinds < 1:
+            self.rewinds += 1
+            self.last_progress = time.monotonic()  # give the rewind a full window
+            return "rewind"
+        self.stalled = True
+        return "exit"
 
 
 def _await_chain(coro: Any) -> list[str]:

@@ -30,6 +30,7 @@ from lznews_common.metrics import (
     NORMALIZER_IN,
     NORMALIZER_OUT,
     NORMALIZER_STAGE_LATENCY,
+    NORMALIZER_STALLS,
 )
 from lznews_common.models import Article, DeadLetter, MessageError, RawPage
 from lznews_common.settings import Settings, load_settings
@@ -152,19 +153,25 @@ def create_app(s: Settings) -> faust.App:
             watch.progress()
             return
         try:
-            stalled = await asyncio.get_running_loop().run_in_executor(None, watch.check, mine)
+            verdict = await asyncio.get_running_loop().run_in_executor(None, watch.check, mine)
         except Exception as exc:  # the check itself failing proves nothing
             log.warning("stall check failed: %s", exc)
             return
-        if stalled:
-            try:
-                log.error("consumer at the stall:\n%s", faust_state(app))
-            except Exception as exc:  # diagnostics only: reach into Faust's internals
-                log.error("consumer state unavailable: %r", exc)
-            log.error("tasks at the stall:\n%s", task_stacks())
-            log.error("exiting so that the supervisor restarts this worker")
-            logging.shutdown()
-            os._exit(75)  # EX_TEMPFAIL; safe: offsets only ever follow acknowledged output
+        if verdict == "ok":
+            return
+        NORMALIZER_STALLS.labels(verdict).inc()
+        try:
+            log.error("consumer at the stall:\n%s", faust_state(app))
+        except Exception as exc:  # diagnostics only: reach into Faust's internals
+            log.error("consumer state unavailable: %r", exc)
+        if verdict == "rewind":
+            log.error("seeking the input back to the committed offsets")
+            await app.consumer.perform_seek()
+            return
+        log.error("tasks at the stall:\n%s", task_stacks())
+        log.error("exiting so that the supervisor restarts this worker")
+        logging.shutdown()
+        os._exit(75)  # EX_TEMPFAIL; safe: offsets only ever follow acknowledged output
 
     app.lznews_watch = watch  # type: ignore[attr-defined]
     return app
