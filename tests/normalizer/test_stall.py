@@ -40,11 +40,13 @@ def test_records_left_in_a_batch_count_as_waiting(settings: Settings) -> None:
     group = f"{s.topic_prefix}stall-test"
     watch = StallWatch(s, group, stall_s=0.5)
     assert watch.pending([tp]) == 5  # nothing committed: all of it waits
+    assert watch.resume_at == {tp: 0}  # a rewind would start at the beginning
 
     # Committed inside the batch: the broker's end offset (start of the batch + 1) would call
     # this done; three records are still unread.
     _commit(s, group, tp, 2)
     assert watch.pending([tp]) == 3
+    assert watch.resume_at == {tp: 2}
 
     time.sleep(0.6)
     assert watch.check([tp]) == "rewind" and not watch.stalled  # first: seek back

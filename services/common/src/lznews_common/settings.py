@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     normalizer_web_port: int = Field(6066, description="Faust worker web port")
     normalizer_data_dir: str = Field(".lznews/normalizer", description="Faust table data directory")
     normalizer_stall_s: float = Field(
-        60.0, description="Exit (to be restarted) when input waits this long unprocessed"
+        60.0, description="Input waiting this long unprocessed: rewind, then exit (restart)"
     )
     normalizer_near_duplicate_bits: int = Field(
         6, ge=0, le=7,

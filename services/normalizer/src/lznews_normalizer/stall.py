@@ -37,6 +37,7 @@ class StallWatch:
         self.stall_s = stall_s
         self.last_progress = time.monotonic()
         self.rewinds = 0  # since the last record processed
+        self.resume_at: dict[TopicPartition, int] = {}
         self.stalled = False
 
     def progress(self) -> None:
@@ -45,20 +46,23 @@ class StallWatch:
 
     def pending(self, tps: Iterable[TopicPartition], probe_s: float = 3.0) -> int:
         """Records readable after the committed offsets of `tps`, as far as one short read
-        shows (blocking: run it off the loop)."""
+        shows (blocking: run it off the loop). Where each read started (the committed offset,
+        or the beginning where the group has none) is kept in `resume_at` for a rewind."""
         tps = list(tps)
         admin = kafka.admin(self.settings)
         reader = KafkaConsumer(**kafka.client_config(self.settings), group_id=None,
                                enable_auto_commit=False, auto_offset_reset="earliest")
         try:
             committed = admin.list_group_offsets(self.group).get(self.group, {})
-            reader.assign(tps)
+            begin = reader.beginning_offsets(tps)
+            start: dict[TopicPartition, int] = {}
             for tp in tps:
                 meta = committed.get(tp)
-                if meta is not None and meta.offset is not None and meta.offset >= 0:
-                    reader.seek(tp, meta.offset)
-                else:
-                    reader.seek_to_beginning(tp)
+                ok = meta is not None and meta.offset is not None and meta.offset >= 0
+                start[tp] = meta.offset if ok else begin[tp]  # type: ignore[union-attr]
+            reader.assign(tps)
+            for tp, offset in start.items():
+                reader.seek(tp, offset)
             found: dict[TopicPartition, int] = {}
             deadline = time.monotonic() + probe_s
             while time.monotonic() < deadline and len(found) < len(tps):
@@ -67,6 +71,7 @@ class StallWatch:
         finally:
             reader.close()
             admin.close()
+        self.resume_at = start
         return sum(found.values())
 
     def check(self, tps: Iterable[TopicPartition]) -> Verdict:

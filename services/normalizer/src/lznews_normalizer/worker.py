@@ -165,8 +165,13 @@ def create_app(s: Settings) -> faust.App:
         except Exception as exc:  # diagnostics only: reach into Faust's internals
             log.error("consumer state unavailable: %r", exc)
         if verdict == "rewind":
-            log.error("seeking the input back to the committed offsets")
-            await app.consumer.perform_seek()
+            # Not Consumer.perform_seek: it leaves a partition without a committed offset where
+            # it is, and that is where dropped records were seen.
+            log.error("seeking the input back to %s", watch.resume_at)
+            for tp in app.consumer.assignment():
+                offset = watch.resume_at.get(TopicPartition(tp.topic, tp.partition))
+                if offset is not None:
+                    await app.consumer.seek(tp, offset)
             return
         log.error("tasks at the stall:\n%s", task_stacks())
         log.error("exiting so that the supervisor restarts this worker")
