@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from lznews_common.stack import pid_alive
+from tests.support import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -60,3 +62,31 @@ def processes_with(marker: bytes) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    """Ctrl-C as a terminal sends it: SIGINT to the whole foreground process group, children
+    included, while the pipeline is busy."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LZNEWS_")}
+    env |= {"LZNEWS_ENV_FILE": str(tmp_path / "stack.env"), "COLUMNS": "100"}
+    state = tmp_path / "state"
+    with open(tmp_path / "run.out", "wb") as out:
+        proc = subprocess.Popen([str(BIN / "lznews-run"), "--offline", "--state-dir", str(state)],
+                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        indexer_log = state / "logs" / "indexer.log"
+        wait_for(lambda: indexer_log.exists() and "bulk of" in indexer_log.read_text(), 180,
+                 "the first bulk indexed")
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=90) == 0, (tmp_path / "run.out").read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert "stopped." in (tmp_path / "run.out").read_text()
+    # The broker and search server outlive the services: nobody loses a connection mid-stop.
+    for log in (state / "logs").glob("*.log"):
+        assert "Traceback" not in log.read_text(errors="replace"), log.name
+    assert not (tmp_path / "stack.env").exists()
+    marker = f"LZNEWS_ENV_FILE={tmp_path / 'stack.env'}".encode()
+    assert not [p for p in processes_with(marker) if pid_alive(p)]

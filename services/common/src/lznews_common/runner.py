@@ -45,8 +45,11 @@ class Child:
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
+            # Own session: the terminal's Ctrl-C reaches lznews-run alone, which stops the
+            # services one by one and the stack last; die_with_parent covers a kill -9.
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT,
-                                         env=self.env, preexec_fn=die_with_parent)
+                                         env=self.env, preexec_fn=die_with_parent,
+                                         start_new_session=True)
 
     restarts: int = 0
 

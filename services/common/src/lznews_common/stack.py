@@ -134,7 +134,9 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 preexec_fn=die_with_parent if self.die_with_parent else None,
-                start_new_session=not self.die_with_parent,
+                # Never in the caller's process group: a Ctrl-C there must not take the broker
+                # down before the services that still talk to it have stopped.
+                start_new_session=True,
             )
         self.pid = self.proc.pid
         self.wait_ready(timeout_s)
