@@ -29,7 +29,7 @@ from lznews_common import kafka  # noqa: E402
 from lznews_common.search import es_client  # noqa: E402
 from lznews_common.settings import load_settings  # noqa: E402
 from lznews_common.stack import LocalStack, free_port  # noqa: E402
-from lznews_common.topics import RAW_PAGES, ensure_topics  # noqa: E402
+from lznews_common.topics import RAW_PAGES, prepare_topics  # noqa: E402
 
 BIN = Path(sys.executable).parent
 
@@ -60,9 +60,7 @@ def main() -> None:
     os.environ.update(stack.env())
     os.environ["LZNEWS_ENV_FILE"] = str(tmp / "absent.env")
     s = load_settings(topic_partitions=3)
-    admin = kafka.admin(s)
-    ensure_topics(admin, s)
-    admin.close()
+    prepare_topics(s)
     ports = {"normalizer": free_port(), "indexer": free_port()}
     env = dict(os.environ, LZNEWS_TOPIC_PARTITIONS="3", LZNEWS_INDEXER_BULK_MAX_WAIT_S="0.5",
                LZNEWS_INDEXER_INDEX_REPLICAS="0", LZNEWS_METRICS_HOST="127.0.0.1",

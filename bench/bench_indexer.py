@@ -24,7 +24,7 @@ from lznews_common.models import Amount, Article, Entities, article_id
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
 from lznews_common.stack import LocalStack
-from lznews_common.topics import ARTICLES, ensure_topics
+from lznews_common.topics import ARTICLES, prepare_topics
 from lznews_indexer.bootstrap import Bootstrapper
 from lznews_indexer.bulk import BulkWriter, Doc
 from lznews_indexer.worker import Indexer
@@ -91,9 +91,7 @@ def plain_bulk(s: Settings, articles: list[Article], chunk: int) -> float:
 
 
 def through_indexer(s: Settings, articles: list[Article]) -> tuple[float, float]:
-    admin = kafka.admin(s)
-    ensure_topics(admin, s)
-    admin.close()
+    prepare_topics(s)
     producer = kafka.producer(s, linger_ms=20)
     for a in articles:
         producer.send(s.topic(ARTICLES), key=a.id.encode(), value=a.to_bytes())

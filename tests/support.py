@@ -19,8 +19,18 @@ from kafka import KafkaConsumer, TopicPartition
 from lznews_common import kafka
 from lznews_common.settings import Settings
 from lznews_common.stack import die_with_parent
+from lznews_common.topics import prepare_topics
 
 BIN = Path(sys.executable).parent
+
+
+def private_settings(settings: Settings, partitions: int, **overrides: Any) -> Settings:
+    """Settings with the test's own index alias beside its own topics, which are created."""
+    s = settings.model_copy(update={
+        "es_alias": f"{settings.topic_prefix}lznews-articles", "topic_partitions": partitions,
+        **overrides})
+    prepare_topics(s)
+    return s
 
 
 def service_env(settings: Settings, **extra: object) -> dict[str, str]:

@@ -26,13 +26,14 @@ from lznews_common.models import Article, DeadLetter
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
 from lznews_common.stack import Server, die_with_parent, free_port
-from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, ensure_topics
+from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES
 from lznews_crawler.mirror import MirrorServer
 from tests.crawler.crawlhelp import fast_sites
 from tests.support import (
     BIN,
     health,
     metric_value,
+    private_settings,
     read_topic,
     service_env,
     stop_service,
@@ -142,13 +143,9 @@ class Pipeline:
                 continue
             if url in where:
                 where[url].append(f"p{r.partition}@{r.offset}")
-        admin = kafka.admin(self.settings)
-        try:
-            group = f"{self.settings.topic_prefix}{self.settings.indexer_group_id}"
-            committed = {f"p{tp.partition}": om.offset for tp, om in
-                         admin.list_group_offsets(group).get(group, {}).items()}
-        finally:
-            admin.close()
+        group = f"{self.settings.topic_prefix}{self.settings.indexer_group_id}"
+        committed = {f"p{tp.partition}": offset for tp, offset in
+                     kafka.committed_offsets(self.settings, group).items()}
         return f"on articles at {where}; indexer committed {committed}"
 
 
@@ -162,12 +159,7 @@ def mirror() -> Iterator[MirrorServer]:
 
 @pytest.fixture
 def e2e_settings(settings: Settings) -> Settings:
-    s = settings.model_copy(update={"es_alias": f"{settings.topic_prefix}lznews-articles",
-                                    "topic_partitions": 3})
-    admin = kafka.admin(s)
-    ensure_topics(admin, s)
-    admin.close()
-    return s
+    return private_settings(settings, partitions=3)
 
 
 @pytest.fixture

@@ -12,32 +12,23 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from indexer_helpers import IndexerProcess  # noqa: E402
 
-from lznews_common import kafka  # noqa: E402
 from lznews_common.settings import Settings  # noqa: E402
-from lznews_common.topics import ensure_topics  # noqa: E402
+from tests.support import private_settings  # noqa: E402
 
 
 @pytest.fixture
 def idx_settings(settings: Settings) -> Settings:
     """Test settings: a private alias, quick bulks and retries, frequent index checks."""
-    ensure_topics_settings = settings.model_copy(
-        update={
-            "es_alias": f"{settings.topic_prefix}lznews-articles",
-            "topic_partitions": 3,
-            "indexer_bulk_max_docs": 25,
-            "indexer_bulk_max_wait_s": 0.3,
-            "indexer_retry_initial_s": 0.2,
-            "indexer_retry_max_s": 1.0,
-            "indexer_index_check_s": 1.0,
-            "indexer_index_replicas": 0,
-        }
+    return private_settings(
+        settings,
+        partitions=3,
+        indexer_bulk_max_docs=25,
+        indexer_bulk_max_wait_s=0.3,
+        indexer_retry_initial_s=0.2,
+        indexer_retry_max_s=1.0,
+        indexer_index_check_s=1.0,
+        indexer_index_replicas=0,
     )
-    admin = kafka.admin(ensure_topics_settings)
-    try:
-        ensure_topics(admin, ensure_topics_settings)
-    finally:
-        admin.close()
-    return ensure_topics_settings
 
 
 @pytest.fixture

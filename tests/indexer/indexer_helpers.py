@@ -114,12 +114,7 @@ def as_messages(articles: list[Article]) -> list[tuple[bytes | None, bytes]]:
 
 
 def committed(s: Settings, group: str) -> dict[TopicPartition, int]:
-    admin = kafka.admin(s)
-    try:
-        got = admin.list_group_offsets(group).get(group, {})
-    finally:
-        admin.close()
-    return {tp: om.offset for tp, om in got.items() if om.offset is not None and om.offset >= 0}
+    return kafka.committed_offsets(s, group)
 
 
 def wait_committed(

@@ -10,7 +10,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from lznews_common import kafka
 from lznews_common.settings import Settings
-from lznews_common.topics import RAW_PAGES, ensure_topics
+from lznews_common.topics import RAW_PAGES, prepare_topics
 from lznews_normalizer.stall import StallWatch
 
 pytestmark = pytest.mark.integration
@@ -26,9 +26,7 @@ def _commit(s: Settings, group: str, tp: TopicPartition, offset: int) -> None:
 
 def test_records_left_in_a_batch_count_as_waiting(settings: Settings) -> None:
     s = settings
-    admin = kafka.admin(s)
-    ensure_topics(admin, s)
-    admin.close()
+    prepare_topics(s)
     topic = s.topic(RAW_PAGES)
     tp = TopicPartition(topic, 0)
     producer = kafka.producer(s, linger_ms=200)  # one batch of five records

@@ -11,7 +11,7 @@ from lznews_common import kafka
 from lznews_common.models import Article, DeadLetter, RawPage
 from lznews_common.settings import Settings
 from lznews_common.stack import free_port
-from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, ensure_topics
+from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, prepare_topics
 from tests.support import health, metric_value, read_topic, start_service, stop_service, wait_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "articles"
@@ -38,15 +38,9 @@ def publish(settings: Settings, pages: list[RawPage | bytes]) -> None:
     producer.close()
 
 
-def ensure(settings: Settings) -> None:
-    admin = kafka.admin(settings)
-    ensure_topics(admin, settings)
-    admin.close()
-
-
 def test_worker_emits_clean_articles_dedups_and_dead_letters(settings: Settings,
                                                               tmp_path: Path) -> None:
-    ensure(settings)
+    prepare_topics(settings)
     changed_003 = (FIXTURES / "003_lzbs.html").read_bytes().replace(
         "近日".encode(), "本月初".encode(), 1)
     first_wave = [raw_page(f) for f in PAGES] + [b"\xff\x00 not json at all"]
@@ -91,7 +85,7 @@ def test_worker_emits_clean_articles_dedups_and_dead_letters(settings: Settings,
 
 
 def test_two_workers_split_the_partitions(settings: Settings, tmp_path: Path) -> None:
-    ensure(settings)
+    prepare_topics(settings)
     ports = [free_port(), free_port()]
     workers = [start_service("lznews-normalizer", settings, tmp_path / f"w{i}.log",
                              normalizer_metrics_port=port,

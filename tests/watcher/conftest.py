@@ -12,34 +12,25 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from watch_helpers import Service, WebhookReceiver  # noqa: E402
 
-from lznews_common import kafka  # noqa: E402
 from lznews_common.settings import Settings  # noqa: E402
-from lznews_common.topics import ensure_topics  # noqa: E402
+from tests.support import private_settings  # noqa: E402
 
 
 @pytest.fixture
 def w_settings(settings: Settings) -> Settings:
     """A private alias (so private watch, ledger and scratch indices), quick retries."""
-    s = settings.model_copy(
-        update={
-            "es_alias": f"{settings.topic_prefix}lznews-articles",
-            "topic_partitions": 2,
-            "indexer_bulk_max_docs": 25,
-            "indexer_bulk_max_wait_s": 0.2,
-            "indexer_index_replicas": 0,
-            "watch_retry_initial_s": 0.2,
-            "watch_retry_max_s": 1.0,
-            "watch_webhook_retry_initial_s": 0.1,
-            "watch_webhook_retry_max_s": 0.4,
-            "watch_webhook_timeout_s": 5.0,
-        }
+    return private_settings(
+        settings,
+        partitions=2,
+        indexer_bulk_max_docs=25,
+        indexer_bulk_max_wait_s=0.2,
+        indexer_index_replicas=0,
+        watch_retry_initial_s=0.2,
+        watch_retry_max_s=1.0,
+        watch_webhook_retry_initial_s=0.1,
+        watch_webhook_retry_max_s=0.4,
+        watch_webhook_timeout_s=5.0,
     )
-    admin = kafka.admin(s)
-    try:
-        ensure_topics(admin, s)
-    finally:
-        admin.close()
-    return s
 
 
 @pytest.fixture

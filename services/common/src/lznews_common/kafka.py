@@ -102,3 +102,13 @@ def offsets_after(records: list[Any]) -> dict[TopicPartition, OffsetAndMetadata]
         tp = TopicPartition(r.topic, r.partition)
         highest[tp] = max(highest.get(tp, -1), r.offset)
     return {tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in highest.items()}
+
+
+def committed_offsets(s: Settings, group: str) -> dict[TopicPartition, int]:
+    """A group's committed offsets (partitions it never committed are absent)."""
+    admin_client = admin(s)
+    try:
+        got = admin_client.list_group_offsets(group).get(group, {})
+    finally:
+        admin_client.close()
+    return {tp: om.offset for tp, om in got.items() if om.offset is not None and om.offset >= 0}

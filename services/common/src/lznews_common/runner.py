@@ -24,10 +24,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from lznews_common import kafka
 from lznews_common.settings import env_file, load_settings
 from lznews_common.stack import STATE_DIR, LocalStack, die_with_parent, free_port, write_env_file
-from lznews_common.topics import ensure_topics
+from lznews_common.topics import prepare_topics
 
 BIN = Path(sys.executable).parent
 MIRROR_ROOT = Path("fixtures/mirror")
@@ -149,11 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         write_env_file(stack.env(), env_file())
     env = dict(os.environ)
     settings = load_settings()
-    admin = kafka.admin(settings)
-    try:
-        ensure_topics(admin, settings)
-    finally:
-        admin.close()
+    prepare_topics(settings)
 
     children: list[Child] = []
     if args.offline:

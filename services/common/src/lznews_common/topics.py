@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from lznews_common import kafka
 from lznews_common.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,3 +70,12 @@ def ensure_topics(
     if created:
         log.info("created topics %s", created)
     return created
+
+
+def prepare_topics(settings: Settings) -> list[str]:
+    """ensure_topics with an admin client of its own, opened and closed here."""
+    admin = kafka.admin(settings)
+    try:
+        return ensure_topics(admin, settings)
+    finally:
+        admin.close()

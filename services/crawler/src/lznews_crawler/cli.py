@@ -23,7 +23,7 @@ from lznews_common.deadletter import DeadLetterSink
 from lznews_common.httpserver import MetricsServer
 from lznews_common.logs import setup_logging
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ensure_topics
+from lznews_common.topics import prepare_topics
 from lznews_crawler.config import scrapy_settings
 from lznews_crawler.publisher import Publisher
 from lznews_crawler.runtime import Mode, Runtime
@@ -53,11 +53,7 @@ def _connect(s: Settings, wait_s: float | None) -> kafka.KafkaProducer:
     delay = 1.0
     while True:
         try:
-            admin = kafka.admin(s)
-            try:
-                ensure_topics(admin, s)
-            finally:
-                admin.close()
+            prepare_topics(s)
             timeout_ms = int(s.crawler_publish_timeout_s * 1000)
             return kafka.producer(
                 s,

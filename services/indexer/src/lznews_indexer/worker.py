@@ -44,7 +44,7 @@ from lznews_common.models import Article, MessageError
 from lznews_common.retry import backoff
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ARTICLES, ensure_topics
+from lznews_common.topics import ARTICLES, prepare_topics
 from lznews_indexer.bootstrap import Bootstrapper, BootstrapResult
 from lznews_indexer.bulk import BulkWriter, Doc, Outcome
 from lznews_indexer.health import HealthState
@@ -202,11 +202,7 @@ class Indexer:
         self.bootstrap_until_ready()
         if self.stopping:
             return
-        admin = kafka.admin(self.s)
-        try:
-            ensure_topics(admin, self.s)
-        finally:
-            admin.close()
+        prepare_topics(self.s)
         producer = kafka.producer(self.s)
         self.sink = DeadLetterSink(self.s, producer, STAGE)
         self.consumer = kafka.consumer(self.s, self.group)

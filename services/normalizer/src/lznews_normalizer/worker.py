@@ -34,12 +34,13 @@ from lznews_common.metrics import (
 )
 from lznews_common.models import Article, DeadLetter, MessageError, RawPage
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ARTICLES, RAW_PAGES, ensure_topics
+from lznews_common.topics import ARTICLES, RAW_PAGES, prepare_topics
 from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 from lznews_normalizer.deduplicator import Deduplicator
+from lznews_normalizer.diagnostics import faust_state, task_stacks
 from lznews_normalizer.errors import StageError
 from lznews_normalizer.pipeline import normalize
-from lznews_normalizer.stall import StallWatch, faust_state, task_stacks
+from lznews_normalizer.stall import StallWatch
 
 log = logging.getLogger(__name__)
 
@@ -193,12 +194,8 @@ def _ensure_topics_with_retry(s: Settings, timeout_s: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            admin = kafka.admin(s)
-            try:
-                ensure_topics(admin, s)
-                return
-            finally:
-                admin.close()
+            prepare_topics(s)
+            return
         except Exception as exc:
             if time.monotonic() > deadline:
                 raise

@@ -29,7 +29,7 @@ from lznews_common.logs import setup_logging
 from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
 from lznews_common.models import Alert, MessageError
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ALERTS, ensure_topics
+from lznews_common.topics import ALERTS, prepare_topics
 from lznews_watcher import digest
 from lznews_watcher.common import Health, Stopping
 from lznews_watcher.webhook import Webhook
@@ -55,11 +55,7 @@ class AlertSink:
         self.health.stopping = True
 
     def run(self) -> None:
-        admin = kafka.admin(self.s)
-        try:
-            ensure_topics(admin, self.s)
-        finally:
-            admin.close()
+        prepare_topics(self.s)
         producer = kafka.producer(self.s)
         self.sink = DeadLetterSink(self.s, producer, STAGE)
         self.consumer = kafka.consumer(self.s, self.group, self.topic)

@@ -45,7 +45,7 @@ from lznews_common.models import Article, MessageError
 from lznews_common.retry import backoff
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ALERTS, ARTICLES, ensure_topics
+from lznews_common.topics import ALERTS, ARTICLES, prepare_topics
 from lznews_watcher.alert import build_alert
 from lznews_watcher.common import Health, Stopping
 from lznews_watcher.layout import LayoutError, ensure_ledger
@@ -115,11 +115,7 @@ class Watcher:
             self.prepare_until_ready()
         except Stopping:
             return
-        admin = kafka.admin(self.s)
-        try:
-            ensure_topics(admin, self.s)
-        finally:
-            admin.close()
+        prepare_topics(self.s)
         self.producer = kafka.producer(self.s)
         self.sink = DeadLetterSink(self.s, self.producer, STAGE)
         self.consumer = kafka.consumer(self.s, self.group, self.topic)

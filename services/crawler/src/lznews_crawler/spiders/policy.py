@@ -26,7 +26,7 @@ from lznews_common.models import utcnow
 from lznews_crawler.items import DeadLetterItem, PageItem
 from lznews_crawler.runtime import Runtime
 from lznews_crawler.safety import Refused
-from lznews_crawler.seenstore import DEAD, DONE
+from lznews_crawler.seenstore import DEAD, DONE, SeenStore
 from lznews_crawler.sites import Site
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class ListingWalk:
     def opened(self) -> None:
         self.outstanding += 1
 
-    def closed(self, store: Any, *, failed: bool = False) -> None:
+    def closed(self, store: SeenStore, *, failed: bool = False) -> None:
         self.failed |= failed
         self.outstanding -= 1
         if self.outstanding == 0 and not self.failed:
@@ -207,11 +207,13 @@ class PolicySpider(Spider):
         if depth + 1 < cap:
             seen = self.visited_listings.setdefault(site.name, set())
             for url in more_pages:
+                if url in seen:
+                    continue
                 if rt.mode == "backfill":
                     follow = in_range > 0
                 else:
                     follow = unfinished > 0 or not rt.store.walked(site.name, url)
-                if follow and url not in seen:
+                if follow:
                     seen.add(url)
                     yield self._listing_request(site, url, depth + 1, walk)
         # Last, after every discovered article is pending in the store and every next page
