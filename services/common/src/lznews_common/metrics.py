@@ -57,6 +57,10 @@ NORMALIZER_STALLS = Counter(
     "Input waiting with nothing processed: rewound to the committed offsets, or exited",
     ["action"],
 )
+NORMALIZER_INPUT_GAPS = Counter(
+    "lznews_normalizer_input_gaps_total",
+    "Jumps in the input offsets (records fetched but never delivered): sought back and re-read",
+)
 NORMALIZER_STAGE_LATENCY = Histogram(
     "lznews_normalizer_stage_seconds", "Time spent per stage", ["stage"], buckets=LATENCY_BUCKETS
 )

@@ -28,6 +28,7 @@ from lznews_common.metrics import (
     NORMALIZER_DUPLICATES,
     NORMALIZER_ENTITIES,
     NORMALIZER_IN,
+    NORMALIZER_INPUT_GAPS,
     NORMALIZER_OUT,
     NORMALIZER_STAGE_LATENCY,
     NORMALIZER_STALLS,
@@ -39,6 +40,7 @@ from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 from lznews_normalizer.deduplicator import Deduplicator
 from lznews_normalizer.diagnostics import faust_state, task_stacks
 from lznews_normalizer.errors import StageError
+from lznews_normalizer.gaps import GapGuard
 from lznews_normalizer.pipeline import normalize
 from lznews_normalizer.stall import StallWatch
 
@@ -50,6 +52,7 @@ APP_ID = "lznews-normalizer"  # with the topic prefix: the consumer group and ch
 class Outcome:
     ARTICLE = "article"
     DUPLICATE = "duplicate"
+    SKIPPED = "skipped"  # after a gap in the input offsets: delivered again after a seek
     DEAD = "dead-letter"
 
 
@@ -96,6 +99,11 @@ def create_app(s: Settings) -> faust.App:
                                    partitions=s.topic_partitions)
     dedup = Deduplicator(fingerprints, max_distance=s.normalizer_near_duplicate_bits)
     watch = StallWatch(s, s.topic(APP_ID), s.normalizer_stall_s)
+    gaps = GapGuard(s, s.topic(APP_ID))
+
+    @app.on_partitions_revoked.connect
+    async def forget_revoked(sender: Any, revoked: Any, **_: Any) -> None:
+        gaps.forget(TopicPartition(tp.topic, tp.partition) for tp in revoked)
     # One thread: normalising is CPU-bound and must not stall the event loop's heartbeats.
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize")
 
@@ -105,6 +113,16 @@ def create_app(s: Settings) -> faust.App:
 
     async def handle(event: faust.types.EventT) -> str:
         watch.progress()
+        msg = event.message
+        tp = TopicPartition(msg.topic, msg.partition)
+        if not gaps.known(tp):
+            await asyncio.get_running_loop().run_in_executor(None, gaps.start, [tp])
+        admitted = gaps.admit(tp, msg.offset)
+        if admitted != "handle":
+            if admitted == "seek":
+                NORMALIZER_INPUT_GAPS.inc()
+                await app.consumer.seek(msg.tp, gaps.expected[tp])
+            return Outcome.SKIPPED
         key = event.key
         try:
             raw = RawPage.parse(event.value)
