@@ -209,16 +209,12 @@ def test_fixture_sites_to_search(pipeline: Pipeline) -> None:
     assert pipeline.metric("indexer", "lznews_fetch_to_searchable_seconds_count") >= len(docs)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open: in about 1 run of 20 the restarted normaliser's Faust consumer commits past raw pages "
-    "its stream dropped after the restart (faust Consumer._new_offset: no gap check while "
-    "nothing is committed, and gaps in fetched offsets count as acked), so a few articles are "
-    "never normalised; the stall rewind cannot bring back what is already committed"))
 def test_kill_9_each_service_mid_stream(pipeline: Pipeline) -> None:
     """Each service killed mid-stream and started again. What this drill has caught: a crawler
     killed mid-walk whose listings then answered 304 (the pages behind them were never read
     again), and a restarted normaliser whose stream dropped fetched records (its stall watch
-    now rewinds to the committed offsets)."""
+    now rewinds to the committed offsets, and its gap guard keeps Faust from committing over
+    them)."""
     for name in ("indexer", "normalizer", "crawler"):
         pipeline.start(name)
     wait_for(lambda: pipeline.metric("crawler", "lznews_crawler_published_total") >= 3, 60,
