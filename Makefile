@@ -14,6 +14,7 @@ $(STAMP): requirements.lock requirements-test.txt $(SERVICES)
 		-e 'services/common[stack]' $(foreach s,$(filter-out services/common/%,$(SERVICES)),-e $(dir $(s))) \
 		-r requirements-test.txt
 	scripts/fetch-promtool $(BIN)
+	$(BIN)/lznews-stack fetch-kafka
 	touch $(STAMP)
 
 install: $(STAMP)

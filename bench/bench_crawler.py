@@ -171,7 +171,7 @@ def main() -> int:
     from lznews_crawler.mirror import MirrorServer
 
     tmp = Path(tempfile.mkdtemp(prefix="lznews-bench-"))
-    broker = Server("kafka", free_port(), tmp / "tansu.log")
+    broker = Server("kafka", free_port(), tmp / "broker.log")
     mirror = None
     try:
         urls = build_mirror(tmp / "mirror", args.articles)

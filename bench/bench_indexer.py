@@ -128,7 +128,7 @@ def main() -> None:
             base = load_settings(
                 kafka_bootstrap=env["LZNEWS_KAFKA_BOOTSTRAP"],
                 es_url=env["LZNEWS_ES_URL"],
-                es_flavor="opensearch",
+                es_flavor="plain-json",
                 kafka_session_timeout_ms=6000,
                 kafka_heartbeat_interval_ms=2000,
                 topic_prefix="bench-",

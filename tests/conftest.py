@@ -1,7 +1,9 @@
-"""Session fixtures: real Tansu and osmem servers, started once, stopped by pid at the end.
+"""Session fixtures: a real Kafka broker and osmem, started once, stopped by pid at the end.
 
-The servers die with the pytest process even when it is killed (PR_SET_PDEATHSIG), so an
-interrupted run leaves nothing behind.
+The broker is Apache Kafka where Java and Maven are installed (`make install` resolves its
+jars), else Tansu; the run's header line says which (LZNEWS_STACK_KAFKA chooses). The servers
+die with the pytest process even when it is killed (PR_SET_PDEATHSIG), so an interrupted run
+leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ from pathlib import Path
 import pytest
 
 from lznews_common.settings import Settings, load_settings
-from lznews_common.stack import LocalStack
+from lznews_common.stack import LocalStack, choose_kafka, kafka_note
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return kafka_note(choose_kafka())
 
 
 @pytest.fixture(scope="session")

@@ -20,12 +20,12 @@ def test_readme_lists_every_setting() -> None:
 
 def test_env_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = tmp_path / "stack.env"
-    env.write_text("LZNEWS_KAFKA_BOOTSTRAP=127.0.0.1:1111\nLZNEWS_ES_FLAVOR=opensearch\n")
+    env.write_text("LZNEWS_KAFKA_BOOTSTRAP=127.0.0.1:1111\nLZNEWS_ES_FLAVOR=plain-json\n")
     for key in ("LZNEWS_KAFKA_BOOTSTRAP", "LZNEWS_ES_FLAVOR"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("LZNEWS_ENV_FILE", str(env))
     s = load_settings()
-    assert (s.kafka_bootstrap, s.es_flavor) == ("127.0.0.1:1111", "opensearch")
+    assert (s.kafka_bootstrap, s.es_flavor) == ("127.0.0.1:1111", "plain-json")
     monkeypatch.setenv("LZNEWS_ES_FLAVOR", "elasticsearch")
     assert load_settings().es_flavor == "elasticsearch"
     monkeypatch.setenv("LZNEWS_ES_FLAVOR", "solr")

@@ -1,5 +1,5 @@
 """Smoke test through the real plumbing: shared producer -> Tansu -> shared consumer group ->
-osmem via the official elasticsearch client (opensearch flavour) -> search by a Chinese word."""
+osmem via the official elasticsearch client (plain-json flavour) -> search by a Chinese word."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ def test_up_status_down(tmp_path: Path) -> None:
         assert state["running"] and state["answering"] == {"kafka": True, "search": True}
         env = (tmp_path / ".lznews/stack.env").read_text()
         assert f"LZNEWS_KAFKA_BOOTSTRAP={state['env']['LZNEWS_KAFKA_BOOTSTRAP']}" in env
-        assert "LZNEWS_ES_FLAVOR=opensearch" in env
+        assert "LZNEWS_ES_FLAVOR=plain-json" in env
         # The services' settings read the env file from their working directory.
         out = subprocess.run(
             [sys.executable, "-c", "from lznews_common.settings import load_settings as l;"

@@ -1,11 +1,11 @@
 """A broker outage in the middle of a crawl loses no article.
 
-The crawler reaches Tansu through a TCP proxy (the broker advertises the proxy's port). After
-the first acknowledgements the proxy drops every connection and refuses new ones, which is a
-stopped broker as far as the crawler can tell; the memory broker itself keeps its data, so what
-was acknowledged before the cut can still be read afterwards and the test can check the whole
-set. Pages fetched during the outage are never acknowledged, so they stay pending and are fetched
-again once the broker is back.
+The crawler reaches its own broker (the session's kind: Apache Kafka, or Tansu without a JVM)
+through a TCP proxy (the broker advertises the proxy's port). After the first acknowledgements
+the proxy drops every connection and refuses new ones, which is a stopped broker as far as the
+crawler can tell; the broker itself keeps its data, so what was acknowledged before the cut can
+still be read afterwards and the test can check the whole set. Pages fetched during the outage
+are never acknowledged, so they stay pending and are fetched again once the broker is back.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def test_broker_outage_mid_crawl_loses_no_article(
 ) -> None:
     broker_port = free_port()
     proxy = TcpProxy(broker_port).start()
-    broker = Server("kafka", broker_port, tmp_path / "tansu.log", advertised_port=proxy.port)
+    broker = Server("kafka", broker_port, tmp_path / "broker.log", advertised_port=proxy.port,
+                    kind=stack.kafka_kind)
     broker.start()
     try:
         settings = load_settings(kafka_bootstrap=f"127.0.0.1:{proxy.port}",
@@ -65,5 +66,5 @@ def test_broker_outage_mid_crawl_loses_no_article(
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=60) == 0, (tmp_path / "crawler.log").read_text()[-3000:]
     finally:
-        broker.stop()
+        broker.cleanup()
         proxy.stop()

@@ -180,6 +180,9 @@ def test_kafka_is_kraft_without_zookeeper(compose: dict[str, Any]) -> None:
     kafka = compose["services"]["kafka"]
     env = kafka["environment"]
     assert kafka["image"].startswith("apache/kafka:")
+    # Production runs the broker version the tests run on (the local stack's Apache Kafka).
+    from lznews_common.stack import kafka_version
+    assert kafka["image"] == f"apache/kafka:{kafka_version()}"
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert not any("zookeeper" in k.lower() for k in env)
     # kafka-storage format accepts only a base64url UUID (16 bytes) as the cluster id.

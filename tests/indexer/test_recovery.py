@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from indexer_helpers import (
     FaultProxy,
     as_messages,
@@ -22,10 +23,13 @@ from indexer_helpers import (
     snapshot,
     wait_committed,
 )
+from kafka import KafkaConsumer, TopicPartition
 
+from lznews_common import kafka
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
 from lznews_common.stack import Server, free_port
+from lznews_common.topics import ARTICLES
 from tests.support import wait_for
 
 
@@ -110,3 +114,46 @@ def test_429_and_5xx_are_retried_with_backoff(idx_settings: Settings, run_indexe
         worker.stop()
     finally:
         proxy.close()
+
+
+def test_lag_is_the_end_offset_minus_the_committed_offset(idx_settings: Settings, run_indexer,
+                                                          stack):
+    """While the cluster refuses every bulk the consumer is paused, so records published then
+    are never fetched: the lag must still count them (the broker's end offsets), or a stalled
+    indexer's backlog would look small (LznewsIndexerStalled rests on this gauge)."""
+    if stack.kafka_kind != "apache":
+        pytest.skip("Tansu's end offsets are wrong (LOCAL-STACK.md): nothing to compare with")
+    proxy = FaultProxy(stack.search.address, [])
+    try:
+        s = idx_settings.model_copy(update={"es_url": proxy.url})
+        group = f"{s.topic_prefix}{s.indexer_group_id}"
+        worker = run_indexer(s)
+        wait_committed(s, produce(s, as_messages([make_article(i) for i in range(20)])))
+        proxy.faults = [503] * 100_000  # the cluster goes away
+        produce(s, as_messages([make_article(i) for i in range(20, 23)]))
+        wait_for(lambda: worker.health()[1].get("consumption_paused"), 30,
+                 "the indexer to pause")
+        produce(s, as_messages([make_article(i) for i in range(23, 83)]))
+        end_offsets = _broker_ends(s)
+
+        def lag_matches() -> bool:
+            done = committed(s, group)
+            want = {tp: end_offsets[tp] - done.get(tp, 0) for tp in end_offsets}
+            got = {tp: worker.metric("lznews_indexer_consumer_lag", topic=tp.topic,
+                                     partition=str(tp.partition)) for tp in end_offsets}
+            return got == want and sum(want.values()) >= 63
+
+        wait_for(lag_matches, 30, "the lag gauge to equal end offset - committed")
+        worker.stop()
+    finally:
+        proxy.close()
+
+
+def _broker_ends(s: Settings) -> dict[TopicPartition, int]:
+    reader = KafkaConsumer(**kafka.client_config(s), group_id=None)
+    try:
+        topic = s.topic(ARTICLES)
+        return reader.end_offsets([TopicPartition(topic, p)
+                                   for p in reader.partitions_for_topic(topic) or ()])
+    finally:
+        reader.close()

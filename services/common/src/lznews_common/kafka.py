@@ -7,6 +7,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.structs import OffsetAndMetadata, TopicPartition
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from lznews_common.settings import Settings
 
@@ -104,6 +105,14 @@ def offsets_after(records: list[Any]) -> dict[TopicPartition, OffsetAndMetadata]
     return {tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in highest.items()}
 
 
+def _retriable(exc: BaseException) -> bool:
+    return bool(getattr(exc, "retriable", False))
+
+
+# A new cluster creates its offsets topic on the first group look-up, and answers "coordinator
+# not available" until it is there; a moved coordinator answers likewise for a moment.
+@retry(retry=retry_if_exception(_retriable), stop=stop_after_delay(20),
+       wait=wait_exponential(multiplier=0.1, max=2), reraise=True)
 def committed_offsets(s: Settings, group: str) -> dict[TopicPartition, int]:
     """A group's committed offsets (partitions it never committed are absent)."""
     admin_client = admin(s)

@@ -89,7 +89,8 @@ INDEXER_ITEM_FAILURES = Counter(
     "lznews_indexer_item_failures_total", "Bulk item failures", ["reason"]
 )
 INDEXER_LAG = Gauge(
-    "lznews_indexer_consumer_lag", "Highest seen offset + 1 minus committed", ["topic", "partition"]
+    "lznews_indexer_consumer_lag", "Broker end offset minus the group's committed offset",
+    ["topic", "partition"],
 )
 INDEXER_LAST_BULK = Gauge(
     "lznews_indexer_last_bulk_success_timestamp_seconds", "Time of the last successful bulk"

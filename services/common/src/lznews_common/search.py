@@ -11,8 +11,9 @@ from lznews_common.settings import Settings
 
 
 class PlainJsonNode(Urllib3HttpNode):
-    """OpenSearch-compatible servers answer 406 to Elasticsearch's versioned media types
-    (application/vnd.elasticsearch+json; compatible-with=9): send plain JSON / NDJSON."""
+    """Servers such as osmem-server answer 406 to Elasticsearch's versioned media types
+    (application/vnd.elasticsearch+json; compatible-with=9): send plain JSON / NDJSON. (A real
+    OpenSearch is still refused by the client: its answers lack X-Elastic-Product.)"""
 
     def perform_request(
         self,
@@ -40,7 +41,7 @@ def es_client(s: Settings, **overrides: Any) -> Elasticsearch:
         "retry_on_timeout": False,  # callers own retries (the indexer backs off and pauses)
         "max_retries": 0,
     }
-    if s.es_flavor == "opensearch":
+    if s.es_flavor == "plain-json":
         kwargs["node_class"] = PlainJsonNode
     if s.es_ca_certs:
         kwargs["ca_certs"] = s.es_ca_certs

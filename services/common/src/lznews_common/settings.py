@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     kafka_max_request_bytes: int = Field(
         16 * 1024 * 1024, description="Largest message the producer sends (raw pages can be big)"
     )
-    # Real Kafka's defaults; the embedded Tansu broker holds JoinGroup for half the session
-    # timeout, so the stack env file lowers these to make group joins take seconds.
+    # Real Kafka's defaults; the local stack's env file lowers them so that a killed member's
+    # partitions move within seconds (and Tansu, which holds JoinGroup for half the session
+    # timeout, joins in seconds).
     kafka_session_timeout_ms: int = Field(45000, description="Consumer group session timeout")
     kafka_heartbeat_interval_ms: int = Field(3000, description="Consumer group heartbeat interval")
     kafka_request_timeout_ms: int = Field(30000, description="Kafka request timeout")
@@ -61,8 +62,13 @@ class Settings(BaseSettings):
     es_url: str = Field(
         "http://127.0.0.1:9200", description="Search cluster URL(s), comma separated"
     )
-    es_flavor: Literal["elasticsearch", "opensearch"] = Field(
-        "elasticsearch", description="elasticsearch: versioned media types; opensearch: plain JSON"
+    # plain-json is not OpenSearch: the elasticsearch client refuses a real OpenSearch (its
+    # answers lack X-Elastic-Product); it serves servers such as osmem-server that answer as
+    # Elasticsearch but take only plain application/json.
+    es_flavor: Literal["elasticsearch", "plain-json"] = Field(
+        "elasticsearch",
+        description="elasticsearch: versioned media types; plain-json: the same client with "
+        "plain application/json (osmem-server; not a real OpenSearch)",
     )
     es_api_key: str | None = Field(None, description="Elasticsearch API key (base64 id:key)")
     es_username: str | None = Field(None, description="Basic auth user")
@@ -180,6 +186,12 @@ class Settings(BaseSettings):
     watch_webhook_retry_max_s: float = Field(60.0, description="Longest webhook retry delay")
     watch_digest_dir: str = Field(
         "", description="Directory of the daily Markdown digests per watch (empty: none)"
+    )
+
+    # --- The local stack (lznews-stack, lznews-run, the tests) ---------------------------------
+    stack_kafka: Literal["auto", "apache", "tansu"] = Field(
+        "auto", description="Broker of the local stack: apache (Apache Kafka on the JVM), tansu "
+        "(zero-JVM stand-in), auto (apache where Java and Maven are installed)"
     )
 
     def topic(self, base: str) -> str:

@@ -101,7 +101,7 @@ class Bootstrapper:
     def ensure_lifecycle(self) -> Lifecycle:
         order = (
             (("ism", self._put_ism), ("ilm", self._put_ilm))
-            if self.settings.es_flavor == "opensearch"
+            if self.settings.es_flavor == "plain-json"
             else (("ilm", self._put_ilm), ("ism", self._put_ism))
         )
         for name, put in order:

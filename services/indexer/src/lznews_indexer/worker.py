@@ -52,6 +52,7 @@ from lznews_indexer.health import HealthState
 log = logging.getLogger("lznews_indexer")
 
 STAGE = "indexer"
+LAG_EVERY_S = 5.0  # how often the lag gauge asks the broker for end offsets
 
 
 class Stopping(Exception):
@@ -147,6 +148,7 @@ class Indexer:
         self.first_seen: dict[TopicPartition, int] = {}
         self.flushing = False
         self.last_check = time.monotonic()
+        self.last_lag = 0.0
         self.last_record = time.monotonic()
         # Throughput figures for the benchmark.
         self.indexed = 0
@@ -246,6 +248,7 @@ class Indexer:
                 self.flush()
             if time.monotonic() - self.last_check >= self.s.indexer_index_check_s:
                 self._check_index()
+            self._lag_due()
             if (
                 self.exit_when_idle_s is not None
                 and not len(self.batch)
@@ -341,13 +344,34 @@ class Indexer:
         self.uncommitted.clear()
         self._update_lag()
 
+    def _lag_due(self) -> None:
+        if time.monotonic() - self.last_lag >= LAG_EVERY_S:
+            self._update_lag()
+
     def _update_lag(self) -> None:
+        """Per assigned partition: the broker's end offset minus the group's committed offset
+        (records not yet fetched count too). The highest offset read is a floor under the end
+        offset, which Tansu reports short (the start of its last batch + 1)."""
+        assert self.consumer is not None
+        self.last_lag = time.monotonic()
+        assigned = list(self.consumer.assignment())
+        try:
+            ends = self.consumer.end_offsets(assigned) if assigned else {}
+        except KafkaError as exc:
+            log.warning("end offsets unavailable (%s): lag from what was read", exc)
+            ends = {}
         lag: dict[str, int] = {}
-        for tp, seen in self.seen.items():
-            base = self.committed.get(tp)
-            if base is None:
-                base = self.first_seen.get(tp, 0)
-            value = max(0, seen + 1 - base)
+        for tp in assigned:
+            try:
+                if tp not in self.committed:  # once per assignment: where the group stands
+                    self.committed[tp] = self.consumer.committed(tp)
+                base = self.committed[tp]
+                if base is None:  # nothing committed: the group reads from the log start
+                    base = self.consumer.beginning_offsets([tp])[tp]
+            except KafkaError:
+                continue
+            end = max(ends.get(tp) or 0, self.seen.get(tp, -1) + 1)
+            value = max(0, end - base)
             INDEXER_LAG.labels(tp.topic, str(tp.partition)).set(value)
             lag[f"{tp.topic}/{tp.partition}"] = value
         self.health.lag = lag
@@ -374,6 +398,7 @@ class Indexer:
                 # Assigned during this poll before we could pause it: give the record back.
                 self.consumer.seek(tp, min(r.offset for r in records))
             self.consumer.pause(*self.consumer.assignment())
+            self._lag_due()  # a backlog growing while the cluster is down must show
 
     def _resume(self) -> None:
         if self.health.paused and self.consumer is not None:

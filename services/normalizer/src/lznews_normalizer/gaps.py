@@ -2,17 +2,21 @@
 
 Faust commits what its stream acknowledged, and it counts a jump in the offsets it delivers as
 acknowledged too (meant for compacted topics), with no check at all while a partition has no
-committed offset yet. After a restart on the local broker, the stream was seen to drop records
-it had fetched; Faust then committed past them and they were never normalised. raw-pages is
-not compacted, so on it a jump means dropped records: the guard notices it on the next record,
-seeks back, and skips the records after the gap until the first missing one comes round again.
-What remains is a window of one commit interval (Faust may commit a skipped record before the
-re-delivery) in which a crash would lose the gap; before, the gap was lost every time.
+committed offset yet. After a restart on Tansu, the stream was seen to drop records it had
+fetched; Faust then committed past them and they were never normalised. So a jump is checked
+with the broker: a plain read from the offset the worker expects shows whether records exist
+before the delivered one. If none do, the jump is genuine (a transactional producer's commit
+markers, or retention or delete_records moving the log start past it) and the record is handled.
+If some do, the stream dropped them: the worker seeks back and skips what was fetched after the
+gap until the first missing record comes round again. What remains is a window of one commit
+interval (Faust may commit a skipped record before the re-delivery) in which a crash would lose
+the gap; without the guard it was lost every time.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import Literal
 
@@ -23,15 +27,17 @@ from lznews_common.settings import Settings
 
 log = logging.getLogger(__name__)
 
-Admit = Literal["handle", "skip", "seek"]
+Admit = Literal["handle", "skip", "gap"]
+Resolved = Literal["handle", "seek"]
 
 
 class GapGuard:
-    def __init__(self, settings: Settings, group: str) -> None:
+    def __init__(self, settings: Settings, group: str, probe_s: float = 5.0) -> None:
         self.settings = settings
         self.group = group
+        self.probe_s = probe_s
         self.expected: dict[TopicPartition, int] = {}  # next offset to handle
-        self.rewinding: set[TopicPartition] = set()
+        self.gap_at: dict[TopicPartition, int] = {}  # the record that showed a dropped range
 
     def known(self, tp: TopicPartition) -> bool:
         return tp in self.expected
@@ -41,8 +47,7 @@ class GapGuard:
         it off the loop, once per assignment)."""
         tps = list(tps)
         committed = kafka.committed_offsets(self.settings, self.group)
-        reader = KafkaConsumer(**kafka.client_config(self.settings), group_id=None,
-                               enable_auto_commit=False)
+        reader = self._reader()
         try:
             begin = reader.beginning_offsets(tps)
         finally:
@@ -53,19 +58,55 @@ class GapGuard:
     def forget(self, tps: Iterable[TopicPartition]) -> None:
         for tp in tps:
             self.expected.pop(tp, None)
-            self.rewinding.discard(tp)
+            self.gap_at.pop(tp, None)
 
     def admit(self, tp: TopicPartition, offset: int) -> Admit:
-        """handle: in order (or delivered again after a seek); seek: a gap before this record,
-        seek back to `expected[tp]` and drop it; skip: after a gap, until the seek takes."""
-        want = self.expected[tp]
-        if offset <= want:
+        """handle: in order (or delivered again after a seek); skip: fetched after a dropped
+        range, before the seek back took; gap: a jump to check with `resolve`."""
+        if offset <= self.expected[tp]:
             self.expected[tp] = offset + 1
-            self.rewinding.discard(tp)
+            self.gap_at.pop(tp, None)
             return "handle"
-        if tp in self.rewinding:
+        if tp in self.gap_at and offset != self.gap_at[tp]:
             return "skip"
-        self.rewinding.add(tp)
+        return "gap"
+
+    def resolve(self, tp: TopicPartition, offset: int) -> Resolved:
+        """A jump from expected[tp] to `offset` (blocking: run it off the loop). handle: no
+        record exists in between; seek: records were dropped, seek back to expected[tp]."""
+        want = self.expected[tp]
+        try:
+            first = self._first_readable(tp, want)
+        except Exception as exc:  # cannot tell: re-read, and ask again when it comes round
+            log.warning("cannot check the jump %s/%d %d->%d (%s): seeking back",
+                        tp.topic, tp.partition, want, offset, exc)
+            first = want
+        if first >= offset:
+            log.info("offsets %s/%d %d..%d hold no records (transaction markers or a moved "
+                     "log start)", tp.topic, tp.partition, want, offset - 1)
+            self.expected[tp] = offset + 1
+            self.gap_at.pop(tp, None)
+            return "handle"
         log.warning("records %s/%d %d..%d were never delivered: seeking back",
-                    tp.topic, tp.partition, want, offset - 1)
+                    tp.topic, tp.partition, first, offset - 1)
+        self.gap_at[tp] = offset
         return "seek"
+
+    def _first_readable(self, tp: TopicPartition, offset: int) -> int:
+        """Offset of the first record at or after `offset` (the log start if it is past it)."""
+        reader = self._reader()
+        try:
+            reader.assign([tp])
+            reader.seek(tp, offset)
+            deadline = time.monotonic() + self.probe_s
+            while time.monotonic() < deadline:
+                records = reader.poll(timeout_ms=200, max_records=1).get(tp)
+                if records:
+                    return records[0].offset
+        finally:
+            reader.close()
+        raise TimeoutError(f"nothing readable from {offset} within {self.probe_s}s")
+
+    def _reader(self) -> KafkaConsumer:
+        return KafkaConsumer(**kafka.client_config(self.settings), group_id=None,
+                             enable_auto_commit=False, auto_offset_reset="earliest")

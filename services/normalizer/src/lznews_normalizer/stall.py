@@ -1,8 +1,10 @@
 """Stall detection: input is waiting on this worker's partitions but nothing is processed.
 
-Seen on the local broker after a kill -9 and restart: the Faust stream drops records it has
-fetched (while its flow control was suspended during recovery), so it waits for input that
-never comes, and its commits stop at the gap. So a stalled worker first seeks its input back
+Seen on Tansu after a kill -9 and restart: the Faust stream drops records it has fetched (while
+its flow control was suspended during recovery), so it waits for input that never comes, and its
+commits stop at the gap. On any broker it is the worker's liveness check: a worker that cannot
+make progress must not stay up behind a healthy /healthz. Time in rebalances and table recovery
+is not counted (worker.py). So a stalled worker first seeks its input back
 to the committed offsets, which delivers what was dropped; if another window passes without
 progress, it reports unhealthy and exits, and its supervisor (Kubernetes, Compose, lznews-run)
 starts it again. Neither loses anything: offsets are committed only after output was

@@ -118,10 +118,13 @@ def create_app(s: Settings) -> faust.App:
         if not gaps.known(tp):
             await asyncio.get_running_loop().run_in_executor(None, gaps.start, [tp])
         admitted = gaps.admit(tp, msg.offset)
-        if admitted != "handle":
+        if admitted == "gap":
+            admitted = await asyncio.get_running_loop().run_in_executor(
+                None, gaps.resolve, tp, msg.offset)
             if admitted == "seek":
                 NORMALIZER_INPUT_GAPS.inc()
                 await app.consumer.seek(msg.tp, gaps.expected[tp])
+        if admitted != "handle":
             return Outcome.SKIPPED
         key = event.key
         try:
@@ -168,7 +171,9 @@ def create_app(s: Settings) -> faust.App:
     async def stall_check() -> None:
         mine = {TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()
                 if tp.topic == raw_topic.get_topic_name()}
-        if not mine:
+        if not mine or app.rebalancing or app.in_recovery:
+            # Idle by design: nothing assigned, or tables still being rebuilt (a long recovery
+            # after a scale-up is work, not a stall).
             watch.progress()
             return
         try:
