@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SERVICES := $(wildcard services/*/pyproject.toml)
 
-.PHONY: install run test lint bench clean stack-down
+.PHONY: install run test lint bench eval clean stack-down
 
 $(STAMP): requirements.lock requirements-test.txt $(SERVICES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,18 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Accuracy on the real-page dev set (eval/devset/) against trafilatura and GNE; writes
+# docs/accuracy.md. Not part of `make test`.
+EVAL_STAMP := $(VENV)/.eval-stamp
+
+$(EVAL_STAMP): requirements-eval.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
+		-r requirements-eval.txt
+	touch $(EVAL_STAMP)
+
+eval: install $(EVAL_STAMP)
+	$(BIN)/python eval/accuracy.py
 
 stack-down:
 	$(BIN)/lznews-stack down
