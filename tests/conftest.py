@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from lznews_common.settings import Settings, load_settings
-from lznews_common.stack import LocalStack, choose_kafka, kafka_note
+from lznews_common.stack import LocalStack, kafka_note
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    return kafka_note(choose_kafka())
+    return kafka_note()
 
 
 @pytest.fixture(scope="session")

@@ -119,29 +119,33 @@ def fetch_kafka(timeout_s: float = 600.0) -> Path:
     return libs
 
 
-def choose_kafka(preference: str | None = None) -> str:
-    """apache or tansu, from LZNEWS_STACK_KAFKA. auto: Apache Kafka where Java and Maven are
-    installed and its jars resolve, else Tansu. An explicit choice is never silently swapped."""
+def kafka_choice(preference: str | None = None) -> tuple[str, str]:
+    """(apache or tansu, why Tansu) from LZNEWS_STACK_KAFKA. auto: Apache Kafka where Java and
+    Maven are installed and its jars resolve, else Tansu. An explicit choice is never swapped."""
     preference = preference or load_settings().stack_kafka
     if preference not in KAFKA_KINDS:
         raise StackError(f"LZNEWS_STACK_KAFKA={preference!r}: expected one of {KAFKA_KINDS}")
     if preference != "auto":
-        return preference
-    if missing_jvm_tools():
-        return "tansu"
+        return preference, "chosen by LZNEWS_STACK_KAFKA"
+    missing = missing_jvm_tools()
+    if missing:
+        return "tansu", f"{' and '.join(missing)} not installed"
     try:
         fetch_kafka()
-    except (StackError, subprocess.TimeoutExpired):
-        return "tansu"
-    return "apache"
+    except (StackError, subprocess.TimeoutExpired) as exc:
+        return "tansu", f"Apache Kafka's jars did not resolve: {exc}"
+    return "apache", ""
 
 
-def kafka_note(kind: str) -> str:
+def choose_kafka(preference: str | None = None) -> str:
+    return kafka_choice(preference)[0]
+
+
+def kafka_note(preference: str | None = None) -> str:
     """The one line that says which broker runs, and why when it is not the real one."""
+    kind, why = kafka_choice(preference)
     if kind == "apache":
         return f"Kafka: Apache Kafka {kafka_version()} (KRaft, one node, on the JVM)"
-    missing = missing_jvm_tools()
-    why = f"{' and '.join(missing)} not installed" if missing else "chosen by LZNEWS_STACK_KAFKA"
     return f"Kafka: Tansu, the zero-JVM stand-in ({why}; see ../shared/LOCAL-STACK.md)"
 
 
@@ -412,7 +416,7 @@ def up(state_dir: Path, env_path: Path, kafka_kind: str = "") -> dict[str, objec
     if current.get("running"):
         return current
     stack = LocalStack(state_dir=state_dir, die_with_parent=False, kafka_kind=kafka_kind)
-    print(kafka_note(choose_kafka(kafka_kind or None)), file=sys.stderr)
+    print(kafka_note(kafka_kind or None), file=sys.stderr)
     stack.start()
     env = stack.env()
     write_env_file(env, env_path)
@@ -493,20 +497,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fetch_kafka_for_install() -> int:
-    """At install: resolve the jars where Java and Maven exist; else say, on one line, that
-    the stack will run on Tansu. Never fails the install."""
-    missing = missing_jvm_tools()
-    if missing:
-        print(f"lznews-stack: {' and '.join(missing)} not installed: the local stack and the "
-              "tests will run on Tansu, not Apache Kafka")
-        return 0
-    try:
-        libs = fetch_kafka()
-    except (StackError, subprocess.TimeoutExpired) as exc:
-        print(f"lznews-stack: Apache Kafka not available ({exc}): the local stack and the "
-              "tests will run on Tansu")
-        return 0
-    print(f"lznews-stack: Apache Kafka {kafka_version()} ready in {libs}")
+    """At install: resolve the jars where Java and Maven exist, and say on one line which broker
+    the local stack and the tests will run on. Never fails the install."""
+    print(f"lznews-stack: {kafka_note('auto')}")
     return 0
 
 
