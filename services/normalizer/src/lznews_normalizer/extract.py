@@ -91,6 +91,20 @@ def html_lines(root: html.HtmlElement) -> list[str]:
     return [ln for ln in lines if ln]
 
 
+PROSE_HAN = 60  # a paragraph this long outside links is article prose, not a listing item
+
+
+def has_prose(lines: list[str], root: html.HtmlElement) -> bool:
+    """A main-text paragraph of PROSE_HAN+ Han characters that is not a link's text. Listing
+    items are headlines (rarely over 40 characters); a short notice on a portal page heavy with
+    links still has one such paragraph."""
+    long_lines = [ln for ln in lines if han_count(ln) >= PROSE_HAN]
+    if not long_lines:
+        return False
+    anchors = {re.sub(r"\s+", "", a.text_content()) for a in root.iter("a")}
+    return any(re.sub(r"\s+", "", ln) not in anchors for ln in long_lines)
+
+
 def anchor_han_ratio(root: html.HtmlElement) -> float:
     """Share of the page's Han characters that sit inside links (listing pages are mostly links)."""
     body = root.find("body")

@@ -216,35 +216,44 @@ def _text(el: html.HtmlElement) -> str:
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
+# A <title> that names the site, not the story (中国-印尼经贸合作网, 法拍屋查询系统, … DAILY NEWS).
+_SITE_NAME = re.compile(r"(?:网|网站|门户|系统|平台|频道|官网|news|network)$", re.I)
+
+
+def _site_name_like(title: str) -> bool:
+    return len(title) <= 24 and bool(_SITE_NAME.search(title.strip()))
+
+
 def extract_title(root: html.HtmlElement | None, fix: Callable[[str], str] = str) -> str | None:
-    """Title from <h1>/title-classed elements checked against <title>, else cleaned <title>."""
+    """Title from <h1>, article meta and title-classed elements checked against <title>, else
+    cleaned <title>. A <title> that only names the site checks nothing: then a candidate that
+    another one contains (og:title 'Site(Headline)' and a heading 'Headline') wins."""
     if root is None:
         return None
     raw_title = root.findtext(".//title") or ""
     page_title = fix(strip_site_affixes(fix(raw_title))) if raw_title.strip() else ""
     squeeze = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
-    candidates: list[str] = []
-    for el in root.iter("h1"):
-        candidates.append(_text(el))
-    for meta in _meta_content(root, ("ArticleTitle", "og:title")):
-        candidates.append(meta)
-    for el in root.xpath('//*[contains(@class, "title") and not(self::title)]'):
-        candidates.append(_text(el))
-    for cand in candidates:
-        cand = fix(cand)
-        if len(re.findall(f"[{HAN}]", cand)) < 4:
-            continue
-        if not page_title or squeeze(cand) in squeeze(page_title) or \
-                squeeze(page_title) in squeeze(cand):
-            return cand
-    if page_title:
+    candidates = [_text(el) for el in root.iter("h1")]
+    # Meta titles often repeat the <title>'s site suffix: cut it like the <title>'s.
+    candidates += [strip_site_affixes(fix(m))
+                   for m in _meta_content(root, ("ArticleTitle", "og:title"))]
+    candidates += [_text(el) for el in
+                   root.xpath('//*[contains(@class, "title") and not(self::title)]')]
+    cands = [c for c in map(fix, candidates) if len(re.findall(f"[{HAN}]", c)) >= 4]
+    if page_title and not _site_name_like(page_title):
+        for cand in cands:
+            if squeeze(cand) in squeeze(page_title) or squeeze(page_title) in squeeze(cand):
+                return cand
         return page_title
+    agreed = [c for c in cands if any(c != o and squeeze(c) in squeeze(o) for o in cands)]
+    if agreed or cands:
+        return (agreed or cands)[0]
     for tag in ("h2", "h3"):
         for el in root.iter(tag):
             cand = fix(_text(el))
             if len(re.findall(f"[{HAN}]", cand)) >= 6:
                 return cand
-    return None
+    return page_title or None
 
 
 # --- people and numbers ------------------------------------------------------------------------

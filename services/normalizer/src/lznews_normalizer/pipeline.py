@@ -32,6 +32,7 @@ from .extract import (
     clean_lines,
     extract_main,
     han_count,
+    has_prose,
     html_lines,
     is_info_line,
     looks_like_listing,
@@ -141,7 +142,7 @@ def normalize(
         if looks_like_listing(lines):
             raise NotAnArticle("listing page: most lines are dated links")
         ratio = anchor_han_ratio(root)
-        if ratio > MAX_ANCHOR_RATIO:
+        if ratio > MAX_ANCHOR_RATIO and not has_prose(lines, root):
             raise NotAnArticle(f"listing page: {ratio:.0%} of the text is links")
         if han_count("".join(lines)) < MIN_HAN:
             raise NotAnArticle(f"too little text: {han_count(''.join(lines))} Han characters")
