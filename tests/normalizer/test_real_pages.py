@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from lznews_normalizer.convert import convert
 from lznews_normalizer.errors import NotAnArticle
 from lznews_normalizer.pipeline import normalize
 
@@ -45,3 +46,23 @@ def test_short_articles_on_link_heavy_pages_are_articles(page_id: str) -> None:
     assert article is not None
     for sentence in GOLD[page_id]["body_keep"][:1]:
         assert sentence[:12] in article["body"].replace("\n", "")
+
+
+def _simplified(names: list[str]) -> set[str]:
+    return {convert(n).text for n in names}
+
+
+@pytest.mark.parametrize("page_id", [
+    "hant_01_singpao_com_hk",  # 记者邓厚仁报道, inside the body
+    "hant_02_news_wenweipo_com",  # (香港文汇报 记者 颜晋杰 文森): the paper's name first
+    "hant_05_paper_wenweipo_com",  # 香港文汇报讯（记者 郑治祖）
+    "news2_02_chinanews_com",  # (记者张淼淼) at the end of the body
+    "news2_03_infzm_com",  # 作者：南方周末记者 雍兴中 … 南方周末实习生 朱亮韬; 网络编辑: / 瓦特
+    "news2_04_infzm_com",  # editors with 助理编辑 among them
+])
+def test_bylines_and_editors(page_id: str) -> None:
+    article = _normalize(page_id)
+    assert article is not None
+    gold = GOLD[page_id]
+    assert set(article["authors"]) == _simplified(gold["authors"])
+    assert set(article["editors"]) == _simplified(gold["editors"])

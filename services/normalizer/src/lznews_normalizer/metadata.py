@@ -52,7 +52,16 @@ _REPORTER = re.compile(
     rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|实习生)"
     rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
 )
-_BYLINE = re.compile(rf"(?:^|\s)(?:作者|记者)\s*[:：]\s*(?P<names>{_NAMES})")
+# 作者：南方周末记者 雍兴中 姜世离 南方周末实习生 朱亮韬 — outlets and roles between the names.
+_BYLINE = re.compile(rf"(?:^|\s)(?:作者|记者)\s*[:：]\s*(?P<names>[{HAN}·\s、,，;；/]{{2,60}})")
+# A credit inside the body: （记者 张淼淼）, (香港文汇报 记者 颜晋杰 文森), 记者邓厚仁报道.
+_CREDIT = re.compile(
+    rf"[(（]\s*(?:[{HAN}]{{0,12}}\s*)?(?:记者|通讯员)\s*[:：]?\s*(?P<names>[{HAN}·\s、,，]{{2,30}}?)"
+    rf"\s*[)）]|记者\s*(?P<names2>{_NAME})\s*报道"
+)
+# A label whose names sit on the next line of the page (网络编辑: / 瓦特).
+_LABEL_ALONE = re.compile(r"(?:编辑|责编|作者|记者)\s*[:：]?\s*$")
+_LABEL_WORDS = re.compile(r"(?:责任编辑|网络编辑|责编|编辑|来源|时间|发布).*$")
 _DATELINE = re.compile(
     rf"^[{HAN}]{{2,14}}?\d{{1,2}}月\d{{1,2}}日(?:电|讯|消息)\s*[(（]\s*(?P<inner>[^)）]{{2,40}})[)）]"
     rf"|^(?:本报讯|本网讯|讯)\s*[(（]\s*(?P<inner2>[^)）]{{2,40}})[)）]"
@@ -69,6 +78,7 @@ _SITE_WORDS = re.compile(
 )
 _SUFFIX = re.compile(r"\s*(?:--|—+|–|_|-|\||｜)\s*(?P<seg>[^_|｜—–]{1,24}?)\s*$")
 _PREFIX = re.compile(rf"^\s*(?P<seg>[{HAN}A-Za-z]{{1,12}}(?:客户端|网|频道|APP))\s*[|｜]\s*")
+_ROLE_WORD = re.compile(r"(?:编辑|编审|管理员)$")  # 助理编辑, 管理员: roles, not names
 _NOT_NAMES = {"记者", "编辑", "责编", "通讯员", "本报", "实习生", "摄影", "报道"}
 
 
@@ -260,11 +270,13 @@ def extract_title(root: html.HtmlElement | None, fix: Callable[[str], str] = str
 
 
 def split_names(s: str) -> list[str]:
-    s = re.sub(r"(?:本报|本网)?(?:见习|实习)?(?:记者|通讯员|摄影|实习生)", " ", s)
+    # Roles, with the outlet or desk written before them (南方周末记者, 香港文汇报记者).
+    s = re.sub(rf"[{HAN}]*?(?:见习|实习)?(?:记者|通讯员|摄影|实习生)", " ", s)
     out = []
     for n in re.split(r"[\s、,，;；/]+", s):
         n = n.strip("()（）[]【】 ")
-        if 2 <= len(n) <= 4 and re.fullmatch(f"[{HAN}·]+", n) and n not in _NOT_NAMES:
+        if (2 <= len(n) <= 4 and re.fullmatch(f"[{HAN}·]+", n) and n not in _NOT_NAMES
+                and not _ROLE_WORD.search(n)):
             out.append(n)
     return out
 
@@ -273,24 +285,38 @@ def _dedup(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
 
 
+def _joined_labels(lines: list[str]) -> list[str]:
+    """Lines, with a label that ends its line joined to the next line (its value)."""
+    out = []
+    for i, line in enumerate(lines):
+        if _LABEL_ALONE.search(line) and i + 1 < len(lines):
+            line = f"{line} {lines[i + 1]}"
+        out.append(line)
+    return out
+
+
 def find_authors(info_lines: list[str], page_lines: list[str], body: list[str]) -> list[str]:
     names: list[str] = []
-    for line in info_lines + page_lines:
-        if len(line) > 40:
+    for line in _joined_labels(info_lines + page_lines):
+        if len(line) > 80:
             continue
-        m = _REPORTER.match(line) or _BYLINE.search(line)
+        m = _REPORTER.match(line) if len(line) <= 40 else None
+        m = m or _BYLINE.search(line)
         if m:
-            names.extend(split_names(m.group("names")))
+            names.extend(split_names(_LABEL_WORDS.sub("", m.group("names"))))
     for line in body[:3]:
         m = _DATELINE.match(line)
         if m:
             names.extend(split_names(m.group("inner") or m.group("inner2") or ""))
+    for line in body[:3] + body[-5:]:  # reporters credited at the start or the end
+        for m in _CREDIT.finditer(line):
+            names.extend(split_names(m.group("names") or m.group("names2") or ""))
     return _dedup(names)
 
 
 def find_editors(lines: list[str]) -> list[str]:
     names: list[str] = []
-    for line in lines:
+    for line in _joined_labels(lines):
         if len(line) > 90:
             continue
         for m in _EDITOR.finditer(line):
