@@ -56,3 +56,11 @@ def test_gazetteer_is_packaged_and_simplified() -> None:
                  "兰州新区", "兰州高新区", "兰州经济区", "白银市"):
         assert g.kind[name] == "place"
     assert g.canonical["兰州经开区"] == "兰州经济区"
+
+
+def test_countries_and_provinces_by_their_chinese_names() -> None:
+    # From the dev set's pages: places outside the local gazetteer and without a 省/市/县 suffix.
+    e = extract_entities("木艺彩娃远销新加坡、泰国和美国。来自江苏、新疆和内蒙古的企业参展，"
+                         "香港客商也到场洽谈。")
+    assert {"新加坡", "泰国", "美国", "江苏", "新疆", "内蒙古", "香港"} <= set(e.places)
+    assert not {"木艺", "客商", "企业"} & set(e.places)

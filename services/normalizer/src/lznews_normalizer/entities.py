@@ -56,6 +56,33 @@ def gazetteer() -> Gazetteer:
     return Gazetteer(canonical, kind, re.compile("|".join(map(re.escape, alts))))
 
 
+_PROVINCE_SUFFIX = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区)$|[省市]$")
+
+
+@lru_cache(maxsize=1)
+def world_places() -> frozenset[str]:
+    """Countries and regions (ISO 3166-1) and China's provinces (ISO 3166-2:CN) by their
+    Chinese names from pycountry's translations, provinces also without 省/市/自治区."""
+    import gettext
+
+    import pycountry
+
+    def zh(domain: str) -> gettext.NullTranslations:
+        return gettext.translation(domain, pycountry.LOCALES_DIR, languages=["zh_CN"],
+                                   fallback=True)
+
+    countries, regions = zh("iso3166-1"), zh("iso3166-2")
+    names = set()
+    for c in pycountry.countries:
+        for attr in ("name", "common_name"):
+            if hasattr(c, attr):
+                names.add(countries.gettext(getattr(c, attr)))
+    for s in pycountry.subdivisions.get(country_code="CN") or []:
+        name = regions.gettext(s.name)
+        names |= {name, _PROVINCE_SUFFIX.sub("", name)}
+    return frozenset(n for n in names if len(n) >= 2 and re.fullmatch(f"[{HAN}]+", n))
+
+
 # --- default tagger -----------------------------------------------------------------------------
 
 
@@ -262,8 +289,11 @@ def extract_entities(body: str, tagger: Tagger | None = None,
         name = gaz.canonical[m.group(0)]
         (places if gaz.kind[name] == "place" else orgs).append(name)
     orgs.extend(_chunk_orgs(tokens, gaz))
+    world = world_places()
     for word, pos in tokens:
-        if pos == "ns" and word not in gaz.canonical and word not in _NOT_PLACES and \
+        if word in world:
+            places.append(word)
+        elif pos == "ns" and word not in gaz.canonical and word not in _NOT_PLACES and \
                 _PLACE_SUFFIX.fullmatch(word) and word[0] not in "一二三四五六七八九十两各全本我该":
             places.append(word)
     # An organisation that is also a known place (兰州新区) stays a place.
