@@ -64,3 +64,10 @@ def test_countries_and_provinces_by_their_chinese_names() -> None:
                          "香港客商也到场洽谈。")
     assert {"新加坡", "泰国", "美国", "江苏", "新疆", "内蒙古", "香港"} <= set(e.places)
     assert not {"木艺", "客商", "企业"} & set(e.places)
+
+
+def test_ministries_agencies_and_schools_but_not_verbs() -> None:
+    e = extract_entities("财政部、公安部和国家统计局联合部署专项行动，新华社记者了解到，"
+                         "中国人民银行万载支行与女学街小学签署协议。")
+    assert {"财政部", "国家统计局", "新华社"} <= set(e.organizations)
+    assert not {"联合部署", "部署", "签署"} & set(e.organizations)

@@ -131,7 +131,13 @@ ORG_SUFFIXES = (
     "管委会", "委员会", "办公厅", "办公室", "人民政府", "政府", "有限责任公司", "股份有限公司",
     "有限公司", "公司", "集团", "研究院", "研究所", "大学", "学院", "实验室", "中心", "银行",
     "医院", "法院", "法庭", "协会", "联盟", "科技局", "局", "厅", "委", "办", "组织部", "宣传部",
+    # National and Hong Kong bodies, branches and schools seen on real pages.
+    "部", "署", "学会", "社", "台", "支行", "分行", "分局", "调查队", "小学", "中学", "学校",
+    "立法会",
 )
+# Words that end like an organisation but are verbs or directions (部署, 签署, 北部).
+_SUFFIX_NOT_ORG = {"部署", "签署", "总部", "北部", "南部", "东部", "西部", "中部", "内部", "全部",
+                   "干部", "局部", "外部", "舞台", "平台", "阳台", "出台"}
 _CHUNK_POS = {"n", "ns", "nt", "nz", "j", "l", "ng", "nrt", "vn", "b", "an", "s"}
 _ANCHOR_POS = {"ns", "nt"}
 _ANCHOR_WORDS = {"中共", "中国"}
@@ -234,7 +240,7 @@ def _chunk_orgs(tokens: list[tuple[str, str]], gaz: Gazetteer) -> list[str]:
     before it, trimmed to start at a place, an organisation or 省/市/县/区."""
     found = []
     for i, (word, pos) in enumerate(tokens):
-        if pos == "x" or not word.endswith(ORG_SUFFIXES):
+        if pos == "x" or not word.endswith(ORG_SUFFIXES) or word in _SUFFIX_NOT_ORG:
             continue
         j = i
         length = len(word)
