@@ -48,6 +48,10 @@ _SOURCE = re.compile(
     r"(?:文章|信息|稿件)?来源\s*[:：]\s*"
     r"(?P<src>[^\s|｜【\[]+(?:\s+(?=[(（])[^\s|｜【\[]+)?)"
 )
+# A field label glued to the value before it: 南沙区发改局发布日期：2017-10-13.
+_NEXT_FIELD = re.compile(
+    r"(?:发布日期|发布时间|发表时间|更新时间|时间|日期|作者|编辑|责编|浏览|点击|字号)[:：].*$"
+)
 _REPORTER = re.compile(
     rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|实习生)"
     rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
@@ -72,10 +76,18 @@ _EDITOR = re.compile(
 _DOC_NUMBER = re.compile(
     rf"[{HAN}]{{1,12}}\s*[〔\[［【(（]\s*(?:19|20)\d{{2}}\s*[〕\]］】)）]\s*\d{{1,4}}\s*号"
 )
+_DOC_BARE = re.compile(r"[〔\[［【]\s*(?:19|20)\d{2}\s*[〕\]］】]\s*\d{1,4}\s*号")
+_DOC_IN_TITLE = re.compile(
+    rf"[(（]\s*(?P<n>[{HAN}]{{1,12}}\s*[〔\[［【]\s*(?:19|20)\d{{2}}\s*[〕\]］】]\s*\d{{1,4}}\s*号)"
+    rf"\s*[)）]\s*$"
+)
 _DOC_LABEL = re.compile(r"(?:文件编号|发文字号|文号)\s*[:：]\s*(?P<v>\S+)")
 _SITE_WORDS = re.compile(
-    r"网|频道|政府|新闻|客户端|日报|晚报|中国|人民|新华|门户|官网|Network", re.I
+    r"网|频道|政府|新闻|客户端|日报|晚报|中国|人民|新华|门户|官网|Network"
+    r"|[局厅委办署]$|委员会$|办公室$",  # '标题_北京监管局': the publishing office
+    re.I,
 )
+_EDITION = re.compile(r"\s+第[A-Z]?\d{1,3}版\s*[:：].*$")  # 标题 第A1版:要闻 20140318期 国际日报
 _SUFFIX = re.compile(r"\s*(?:--|—+|–|_|-|\||｜)\s*(?P<seg>[^_|｜—–]{1,24}?)\s*$")
 _PREFIX = re.compile(rf"^\s*(?P<seg>[{HAN}A-Za-z]{{1,12}}(?:客户端|网|频道|APP))\s*[|｜]\s*")
 _ROLE_WORD = re.compile(r"(?:编辑|编审|管理员)$")  # 助理编辑, 管理员: roles, not names
@@ -210,7 +222,7 @@ def published_at(page_lines: list[str], info_lines: list[str], url: str,
 
 def strip_site_affixes(title: str) -> str:
     """'标题--甘肃频道--人民网' -> '标题'; '新华社客户端 | 标题' -> '标题'."""
-    title = title.strip()
+    title = _EDITION.sub("", title.strip())
     for _ in range(4):
         m = _SUFFIX.search(title)
         if not m or not _SITE_WORDS.search(m.group("seg")) or m.start() < 4:
@@ -231,7 +243,8 @@ _SITE_NAME = re.compile(r"(?:网|网站|门户|系统|平台|频道|官网|news|
 
 
 def _site_name_like(title: str) -> bool:
-    return len(title) <= 24 and bool(_SITE_NAME.search(title.strip()))
+    bare = re.sub(r"^\W+|\W+$", "", title)  # ':: BERNAMA MANDARIN ::'
+    return len(bare) <= 24 and bool(_SITE_NAME.search(bare) or not re.search(f"[{HAN}]", bare))
 
 
 def extract_title(root: html.HtmlElement | None, fix: Callable[[str], str] = str) -> str | None:
@@ -252,7 +265,9 @@ def extract_title(root: html.HtmlElement | None, fix: Callable[[str], str] = str
     cands = [c for c in map(fix, candidates) if len(re.findall(f"[{HAN}]", c)) >= 4]
     if page_title and not _site_name_like(page_title):
         for cand in cands:
-            if squeeze(cand) in squeeze(page_title) or squeeze(page_title) in squeeze(cand):
+            c, t = squeeze(cand), squeeze(page_title)
+            # A fragment of the <title> (its site part, 北京监管局) is no headline.
+            if (c in t and 2 * len(c) >= len(t)) or t in c:
                 return cand
         return page_title
     agreed = [c for c in cands if any(c != o and squeeze(c) in squeeze(o) for o in cands)]
@@ -330,7 +345,7 @@ def find_source(info_lines: list[str], page_lines: list[str],
     for line in info_lines + [ln for ln in page_lines if len(ln) <= 90]:
         m = _SOURCE.search(line)
         if m:
-            return m.group("src").strip("。.,，")
+            return _NEXT_FIELD.sub("", m.group("src")).strip("。.,，")
     for content in _meta_content(root, ("source", "ContentSource")):
         m = _SOURCE.search(fix(content))
         value = m.group("src") if m else fix(content).split()[0] if content.split() else ""
@@ -345,18 +360,23 @@ def normalize_doc_number(s: str) -> str:
     return s
 
 
-def find_doc_number(page_lines: list[str], body: list[str]) -> str | None:
+def find_doc_number(page_lines: list[str], body: list[str],
+                    title: str | None = None) -> str | None:
     for line in page_lines:
         m = _DOC_LABEL.search(line)
         if m:
             d = _DOC_NUMBER.search(m.group("v")) or _DOC_NUMBER.search(line[m.start():])
             if d:
                 return normalize_doc_number(d.group(0))
-    for line in body[:3]:  # a notice prints its number under the title
+    # A notice prints its number on a line of its own under the title (with or without the
+    # issuer's prefix), or in brackets after the title: 关于…的通知（银发〔2013〕289号）.
+    for line in body[:3] + page_lines:
         if len(line) <= 30:
-            d = _DOC_NUMBER.fullmatch(line.strip())
+            d = _DOC_NUMBER.fullmatch(line.strip()) or _DOC_BARE.fullmatch(line.strip())
             if d:
                 return normalize_doc_number(d.group(0))
+    if title and (d := _DOC_IN_TITLE.search(title)):
+        return normalize_doc_number(d.group("n"))
     return None
 
 
@@ -365,11 +385,12 @@ def extract_metadata(root: html.HtmlElement | None, page_lines: list[str],
                      fix: Callable[[str], str] = str, latest: date | None = None) -> Metadata:
     """All metadata; `fix` repairs and simplifies strings read straight from the tree."""
     header = info_lines + page_lines
+    title = extract_title(root, fix)
     return Metadata(
-        title=extract_title(root, fix),
+        title=title,
         published_at=rfc3339(published_at(page_lines, info_lines, url, root, latest)),
         source=find_source(info_lines, page_lines, root, fix),
         authors=find_authors(info_lines, page_lines, body),
         editors=find_editors(header),
-        doc_number=find_doc_number(page_lines, body),
+        doc_number=find_doc_number(page_lines, body, title),
     )
