@@ -205,14 +205,18 @@ _SPAM_RE = re.compile(
 )
 _SPAM_STRONG = set(SPAM_STRONG)
 
-_SEPARATORS = re.compile(r"[|｜]")
+_SEPARATORS = re.compile(r"[|｜\\]")
 _BREADCRUMB = re.compile(
-    r"^(?:您的位置|您现在的位置|您当前的位置|当前位置|所在位置|您所在的位置|位置)\s*[:：]|首页\s*(?:>|&gt;|»|＞|>>)"
+    r"^(?:您的位置|您现在的位置|您当前的位置|当前位置|所在位置|您所在的位置|我的位置|位置)\s*[:：]"
+    r"|首页\s*(?:>|&gt;|»|＞|>>)"
 )
 _TOOL_TOKENS = re.compile(
     r"打印本页|打印此页|打印|关闭窗口|关闭本页|关闭|分享到|分享|智能朗读|朗读|字号|字体|"
     r"[大中小](?=\s|$|】)|收藏本页|收藏|纠错|返回顶部|返回|扫一扫|微信|微博|QQ空间|"
     r"上一篇|下一篇|浏览次数|点击数|阅读数|我要评论|评论|繁体|简体|无障碍|"
+    # Seen on real pages: 【我要纠错】, 扫一扫在手机打开当前页, 推荐给朋友, 全文打印, 高级搜索.
+    r"我要|在手机打开当前页|手机打开|扫码阅读手机版|手机版|推荐给(?:朋友|好友)|文字稿|全文|"
+    r"上一页|下一页|高级搜索|搜索|排行榜|short\s*url|"
     r"【|】|\[|\]|[:：|｜/\s·、,，。.]|\d+"
 )
 _RELATED_HEAD = re.compile(
@@ -222,9 +226,12 @@ _RELATED_HEAD = re.compile(
 _FOOTER_STRONG = re.compile(
     r"版权所有|版权声明|ICP[备证]|公网安备|网安备|Copyright|All Rights Reserved|©|"
     r"^主办[:：单]|承办[:：]|运行管理|技术支持[:：]|Produced By|网站标识码|违法和不良信息|"
-    r"许可证号?\s*[:：]?\s*\d|网文\s*[\[〔(（]|制作单位[:：]|浏览器|分辨率",
+    r"许可证号?\s*[:：]?\s*\d|网文\s*[\[〔(（]|制作单位[:：]|浏览器|分辨率|best viewed|"
+    r"评论正在加载|私隐政策|隐私政策|^short\s*url\s*[:：]|^本文所在版面|版面导航",
     re.I,
 )
+# Opening a line, a copyright notice is a footer however long the line it starts.
+_FOOTER_START = re.compile(r"^(?:copyright|©|版权所有|版权声明)", re.I)
 _COPY_NOTICE = re.compile(
     r"未经.{0,8}(?:许可|授权|同意).{0,16}(?:转载|使用|镜像|复制)|转载.{0,24}注明.{0,4}来源"
 )
@@ -304,7 +311,11 @@ def is_tool_line(line: str) -> bool:
 def is_footer(line: str) -> bool:
     if _COPY_NOTICE.search(line):
         return True
-    return len(line) <= 120 and bool(_FOOTER_STRONG.search(line))
+    if _FOOTER_START.search(line):
+        return True
+    # A long footer block: several of its markers together (主办单位 … 承办单位 … ICP备案).
+    return (len(line) <= 120 or len(set(_FOOTER_STRONG.findall(line))) >= 2) and \
+        bool(_FOOTER_STRONG.search(line))
 
 
 def is_info_line(line: str) -> bool:
@@ -333,7 +344,8 @@ def clean_lines(lines: list[str], title: str | None = None) -> Cleaned:
     in_related = False
     n = len(lines)
     for i, line in enumerate(lines):
-        key = to_simplified(line).strip()
+        # Leading separators (| 我的位置:) say nothing; the rules read what follows them.
+        key = to_simplified(line).strip().lstrip("|｜>»\\ ")
         compact = re.sub(r"\s+", "", key)
 
         def drop(kind: str, line: str = line) -> None:

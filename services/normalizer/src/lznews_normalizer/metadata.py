@@ -52,6 +52,11 @@ _SOURCE = re.compile(
 _NEXT_FIELD = re.compile(
     r"(?:发布日期|发布时间|发表时间|更新时间|时间|日期|作者|编辑|责编|浏览|点击|字号)[:：].*$"
 )
+_DATE_ANY = re.compile(
+    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}日?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+)
+_OUTLET = re.compile(rf"(?<![{HAN}])[{HAN}]{{2,10}}(?:网|报|社|电视台|广播电台|客户端)(?![{HAN}])")
+_OUTLET_OPENING = re.compile(rf"^\s*【([{HAN}]{{2,10}}(?:网|报|社|电视台|客户端))】")
 _REPORTER = re.compile(
     rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|实习生)"
     rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
@@ -189,9 +194,21 @@ def closing_date(lines: list[str], latest: date | None = None) -> datetime | Non
     return None
 
 
+def under_title(page_lines: list[str], title: str | None, n: int = 4) -> list[str]:
+    """The few short page lines right under the headline, where an unlabelled date and outlet
+    sit ('2014年03月07日10:07 新华网 我有话说')."""
+    if not title:
+        return []
+    key = re.sub(r"\s+", "", title)
+    for i, line in enumerate(page_lines):
+        if re.sub(r"\s+", "", line) == key:
+            return [ln for ln in page_lines[i + 1: i + 1 + n] if len(ln) <= 60]
+    return []
+
+
 def published_at(page_lines: list[str], info_lines: list[str], url: str,
                  root: html.HtmlElement | None = None,
-                 latest: date | None = None) -> datetime | None:
+                 latest: date | None = None, title: str | None = None) -> datetime | None:
     """Publication time, most trustworthy evidence first."""
     for line in info_lines + page_lines:
         for m in _PUBLISH_LABEL.finditer(line):
@@ -202,7 +219,7 @@ def published_at(page_lines: list[str], info_lines: list[str], url: str,
         if meta := parse_date(content, latest):
             break
     # Unlabelled header lines like "2020年05月22日08:40 来源:..." (carry the time of day).
-    for line in info_lines:
+    for line in info_lines + under_title(page_lines, title):
         if dt := parse_date(line, latest):
             if meta is None or dt.date() == meta.date():
                 return dt
@@ -341,7 +358,8 @@ def find_editors(lines: list[str]) -> list[str]:
 
 def find_source(info_lines: list[str], page_lines: list[str],
                 root: html.HtmlElement | None = None,
-                fix: Callable[[str], str] = str) -> str | None:
+                fix: Callable[[str], str] = str, header: list[str] | None = None,
+                body: list[str] | None = None) -> str | None:
     for line in info_lines + [ln for ln in page_lines if len(ln) <= 90]:
         m = _SOURCE.search(line)
         if m:
@@ -351,6 +369,12 @@ def find_source(info_lines: list[str], page_lines: list[str],
         value = m.group("src") if m else fix(content).split()[0] if content.split() else ""
         if value:
             return value
+    for line in header or []:  # an outlet named beside the date under the headline
+        if _DATE_ANY.search(line) and (m := _OUTLET.search(_DATE_ANY.sub(" ", line))):
+            return m.group(0)
+    for line in (body or [])[:2]:  # 【环球时报】 美国《华尔街日报》13日报道
+        if m := _OUTLET_OPENING.match(line):
+            return m.group(1)
     return None
 
 
@@ -388,8 +412,9 @@ def extract_metadata(root: html.HtmlElement | None, page_lines: list[str],
     title = extract_title(root, fix)
     return Metadata(
         title=title,
-        published_at=rfc3339(published_at(page_lines, info_lines, url, root, latest)),
-        source=find_source(info_lines, page_lines, root, fix),
+        published_at=rfc3339(published_at(page_lines, info_lines, url, root, latest, title)),
+        source=find_source(info_lines, page_lines, root, fix, under_title(page_lines, title),
+                           body),
         authors=find_authors(info_lines, page_lines, body),
         editors=find_editors(header),
         doc_number=find_doc_number(page_lines, body, title),
