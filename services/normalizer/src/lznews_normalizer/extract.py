@@ -15,6 +15,7 @@ from lxml import etree, html
 
 from .convert import to_simplified
 from .errors import StageError
+from .metadata import EN_DATE_RE
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
@@ -325,6 +326,8 @@ def is_info_line(line: str) -> bool:
     if _SOURCE_LINE.search(line) or _EDITOR.search(line) or _REPORTER.search(line):
         return True
     if len(_GOV_FIELDS.findall(line)) >= 1 and len(line) <= 90 and ("：" in line or ":" in line):
+        return True
+    if EN_DATE_RE.search(line) and not han_count(line):  # Sunday, March 16th, 2014 | Posted by
         return True
     if _DATE_IN_LINE.search(line):
         rest = _DATE_IN_LINE.sub("", line)

@@ -23,6 +23,13 @@ _DATE = (
     r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
 )
 DATE_RE = re.compile(_DATE)
+# Overseas Chinese sites date in English: 'Sunday, March 16th, 2014'.
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+EN_DATE_RE = re.compile(
+    r"\b(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<d>\d{1,2})"
+    r"(?:st|nd|rd|th)?,?\s+(?P<y>(?:19|20)\d{2})\b",
+    re.I,
+)
 _PUBLISH_LABEL = re.compile(
     rf"(?:发布时间|发布日期|发稿时间|发表时间|更新时间|生成日期|Date|时间|日期)\s*[:：]?\s*{_DATE}",
     re.I,
@@ -69,7 +76,9 @@ _CREDIT = re.compile(
     rf"\s*[)）]|记者\s*(?P<names2>{_NAME})\s*报道"
 )
 # A label whose names sit on the next line of the page (网络编辑: / 瓦特).
-_LABEL_ALONE = re.compile(r"(?:编辑|责编|作者|记者)\s*[:：]?\s*$")
+_LABEL_ALONE = re.compile(
+    r"(?:编辑|责编|作者|记者|发布时间|发布日期|生成日期|成文日期|发文日期)\s*[:：]?\s*$"
+)
 _LABEL_WORDS = re.compile(r"(?:责任编辑|网络编辑|责编|编辑|来源|时间|发布).*$")
 _DATELINE = re.compile(
     rf"^[{HAN}]{{2,14}}?\d{{1,2}}月\d{{1,2}}日(?:电|讯|消息)\s*[(（]\s*(?P<inner>[^)）]{{2,40}})[)）]"
@@ -137,6 +146,10 @@ def parse_date(text: str, latest: date | None = None) -> datetime | None:
     for m in DATE_RE.finditer(text):
         dt = _from_match(m, latest)
         if dt:
+            return dt
+    for m in EN_DATE_RE.finditer(text):
+        month = _MONTHS.index(m.group("mon").lower()) + 1
+        if dt := _mk(int(m.group("y")), month, int(m.group("d")), latest=latest):
             return dt
     return None
 
@@ -210,7 +223,7 @@ def published_at(page_lines: list[str], info_lines: list[str], url: str,
                  root: html.HtmlElement | None = None,
                  latest: date | None = None, title: str | None = None) -> datetime | None:
     """Publication time, most trustworthy evidence first."""
-    for line in info_lines + page_lines:
+    for line in _joined_labels(info_lines + page_lines):
         for m in _PUBLISH_LABEL.finditer(line):
             if dt := _from_match(m, latest):
                 return dt
