@@ -114,11 +114,9 @@ KNOWN_LEFT = {
     "gov4_03_my_china_embassy_org": 1, "gov4_04_my_china_embassy_org": 1,
     "hant_01_singpao_com_hk": 2, "hant_04_aomp_judicial_gov_tw": 2,
     "news2_05_cic_mofcom_gov_cn": 2, "news3_01_mandarin_bernama_com": 1,
-    "news3_02_mandarin_bernama_com": 1, "news3_03_guojiribao_com": 1,
-    "news3_04_guojiribao_com": 1,
+    "news3_02_mandarin_bernama_com": 1,
 }
-KNOWN_LOST = {"gov2_05_ndrc_gov_cn": 1, "news3_03_guojiribao_com": 3,
-              "news3_04_guojiribao_com": 3}
+KNOWN_LOST = {"gov2_05_ndrc_gov_cn": 1}
 
 
 @pytest.mark.parametrize("page_id", [p for p, g in GOLD.items() if g["kind"] == "article"])

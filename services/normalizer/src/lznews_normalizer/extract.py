@@ -174,6 +174,9 @@ class Extracted:
     extractor: str  # trafilatura | fallback
 
 
+FALLBACK_FACTOR = 3
+
+
 def extract_main(text: str, root: html.HtmlElement, min_han: int = 50) -> Extracted:
     """Article lines: trafilatura first, our densest-block rule when it finds too little."""
     lines: list[str] = []
@@ -181,11 +184,13 @@ def extract_main(text: str, root: html.HtmlElement, min_han: int = 50) -> Extrac
         lines = _trafilatura_lines(text)
     except (RecursionError, ValueError, TypeError, etree.LxmlError):
         lines = []
-    if han_count("".join(lines)) >= min_han:
-        return Extracted(lines, "trafilatura")
+    got = han_count("".join(lines))
     fallback = html_lines(_densest_block(root))
-    if han_count("".join(fallback)) > han_count("".join(lines)):
-        return Extracted(fallback, "fallback")
+    # trafilatura sometimes keeps only a lead paragraph of a <br>-separated body: the densest
+    # block holding several times the text wins then, as it does when trafilatura finds little.
+    if got < min_han or han_count("".join(fallback)) > FALLBACK_FACTOR * got:
+        if han_count("".join(fallback)) > got:
+            return Extracted(fallback, "fallback")
     return Extracted(lines, "trafilatura")
 
 
