@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
-_PATH = Path(__file__).resolve().parents[2] / "eval" / "scoring.py"
-_SPEC = importlib.util.spec_from_file_location("lznews_eval_scoring", _PATH)
-assert _SPEC and _SPEC.loader
-scoring = importlib.util.module_from_spec(_SPEC)
-sys.modules[_SPEC.name] = scoring
-_SPEC.loader.exec_module(scoring)
+from eval import scoring
 
 
 def test_norm_converts_script_width_brackets_space_and_case() -> None:
