@@ -15,6 +15,7 @@ RAW_PAGE_SCHEMA = "lznews.raw-page/1"
 ARTICLE_SCHEMA = "lznews.article/1"
 DEAD_LETTER_SCHEMA = "lznews.dead-letter/1"
 ALERT_SCHEMA = "lznews.alert/1"
+HEAD_BYTES = 4096  # of an original too large to copy into its dead letter
 
 
 class MessageError(ValueError):
@@ -215,6 +216,12 @@ class DeadLetter(_Message):
     original_partition: int | None = None
     original_offset: int | None = None
     original_value_b64: str | None = None
+    # Always set when there was an original: with topic/partition/offset they are the reference
+    # that stands in for a value too large to copy (original_value_b64 then absent, the first
+    # bytes in original_head_b64; the original stays on its topic until retention).
+    original_size: int | None = None
+    original_sha256: str | None = None
+    original_head_b64: str | None = None
     failed_at: datetime = Field(default_factory=utcnow)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -230,7 +237,11 @@ class DeadLetter(_Message):
         partition: int | None = None,
         offset: int | None = None,
         error_type: str | None = None,
+        max_inline_bytes: int | None = None,
     ) -> DeadLetter:
+        """`max_inline_bytes`: a larger value is referenced, not copied, so that the letter
+        always fits under the producer's size limit."""
+        inline = value is not None and (max_inline_bytes is None or len(value) <= max_inline_bytes)
         return cls(
             stage=stage,
             error_type=error_type
@@ -239,8 +250,17 @@ class DeadLetter(_Message):
             original_topic=topic,
             original_partition=partition,
             original_offset=offset,
-            original_value_b64=None if value is None else base64.b64encode(value).decode("ascii"),
+            original_value_b64=base64.b64encode(value).decode("ascii") if inline else None,
+            original_size=None if value is None else len(value),
+            original_sha256=None if value is None else hashlib.sha256(value).hexdigest(),
+            original_head_b64=None if value is None or inline
+            else base64.b64encode(value[:HEAD_BYTES]).decode("ascii"),
         )
+
+    @property
+    def referenced(self) -> bool:
+        """True when the original was too large to copy: fetch it by topic/partition/offset."""
+        return self.original_value_b64 is None and self.original_size is not None
 
     @property
     def original_value(self) -> bytes | None:

@@ -11,11 +11,16 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ENV_FILE = ".lznews/stack.env"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, said in one line that names its variable."""
 
 
 def env_file() -> Path:
@@ -26,6 +31,29 @@ class Settings(BaseSettings):
     """All settings of all services. Each field is the env var LZNEWS_<FIELD NAME>."""
 
     model_config = SettingsConfigDict(env_prefix="LZNEWS_", extra="ignore")
+
+    @field_validator("es_url")
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        for url in (u.strip() for u in value.split(",")):
+            parts = urlsplit(url)
+            try:
+                parts.port  # noqa: B018 (raises on a port that is not a number)
+            except ValueError:
+                raise ValueError(f"{url!r} has a bad port") from None
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"{url!r} is not an http(s)://host[:port] URL")
+        return value
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _servers(cls, value: str) -> str:
+        for server in (b.strip() for b in value.split(",")):
+            host, colon, port = server.rpartition(":")
+            if not server or (colon and (not host or not port.isdigit()
+                                         or not 0 < int(port) < 65536)):
+                raise ValueError(f"{server!r} is not host[:port]")
+        return value
 
     # --- Kafka -------------------------------------------------------------------------------
     kafka_bootstrap: str = Field(
@@ -82,6 +110,28 @@ class Settings(BaseSettings):
     metrics_host: str = Field("0.0.0.0", description="Bind address of /metrics and /healthz")
     metrics_port: int = Field(0, description="Port of /metrics and /healthz (0 = service default)")
     log_level: str = Field("INFO", description="Python log level")
+    startup_wait_s: float = Field(
+        60.0, gt=0,
+        description="How long a starting service waits for Kafka before it exits (status 2)",
+    )
+    unhealthy_after_s: float = Field(
+        300.0, gt=0,
+        description="A consumer whose output (search cluster, webhook, dead letters) keeps "
+        "failing this long reports /healthz unhealthy (it keeps retrying, commits nothing)",
+    )
+    dead_letter_retry_s: float = Field(
+        300.0, gt=0,
+        description="How long a dead letter Kafka refuses is retried; then the consumer stops "
+        "consuming, commits nothing past the record and reports /healthz unhealthy",
+    )
+    max_article_bytes: int = Field(
+        8 * 1024 * 1024, gt=0,
+        description="Larger records on `articles` are dead-lettered (as a reference) unread",
+    )
+    max_alert_bytes: int = Field(
+        1024 * 1024, gt=0,
+        description="Larger records on `alerts` are dead-lettered (as a reference) unread",
+    )
 
     # --- Crawler ---------------------------------------------------------------------------------
     crawler_sites_file: str | None = Field(
@@ -130,6 +180,16 @@ class Settings(BaseSettings):
     normalizer_near_duplicate_bits: int = Field(
         6, ge=0, le=7,
         description="Simhash distance at or below which a new URL is a near duplicate (0-7)",
+    )
+    normalizer_page_timeout_s: float = Field(
+        20.0, gt=0,
+        description="Time budget of one page: past it the page is stopped and dead-lettered "
+        "(timeout)",
+    )
+    normalizer_page_memory_mb: int = Field(
+        2048, ge=0,
+        description="Address-space cap of the process that normalises pages (0 = none); a page "
+        "that needs more is dead-lettered (memory)",
     )
 
     # --- Indexer ---------------------------------------------------------------------------------
@@ -199,9 +259,18 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment and the stack env file (if present)."""
+    """Settings from the environment and the stack env file (if present); SettingsError names
+    the variables that are wrong."""
     path = env_file()
-    return Settings(_env_file=path if path.exists() else None, **overrides)  # type: ignore[call-arg]
+    try:
+        return Settings(_env_file=path if path.exists() else None,  # type: ignore[call-arg]
+                        **overrides)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "LZNEWS_" + "_".join(str(part) for part in err["loc"]).upper()
+            problems.append(f"{name}={err.get('input')!r}: {err['msg']}")
+        raise SettingsError("; ".join(problems)) from None
 
 
 @lru_cache(maxsize=1)

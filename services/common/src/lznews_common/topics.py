@@ -72,9 +72,10 @@ def ensure_topics(
     return created
 
 
-def prepare_topics(settings: Settings) -> list[str]:
-    """ensure_topics with an admin client of its own, opened and closed here."""
-    admin = kafka.admin(settings)
+def prepare_topics(settings: Settings, **client: object) -> list[str]:
+    """ensure_topics with an admin client of its own (`client`: its settings), opened and
+    closed here."""
+    admin = kafka.admin(settings, **client)
     try:
         return ensure_topics(admin, settings)
     finally:

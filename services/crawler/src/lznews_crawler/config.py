@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lznews_common.settings import Settings
+from lznews_crawler.safety import AddressCheck
 from lznews_crawler.sites import Site, SiteList
 
 MW = "lznews_crawler.middlewares"
@@ -35,6 +36,7 @@ def scrapy_settings(s: Settings, sites: SiteList, owned: list[Site]) -> dict[str
         "EXTENSIONS": {
             "scrapy.extensions.throttle.AutoThrottle": None,
             "lznews_crawler.throttle.SiteAutoThrottle": 0,
+            f"{MW}.ResponseSizeCap": 0,
         },
         # Safety and robustness.
         "DOWNLOAD_TIMEOUT": s.crawler_timeout_s,
@@ -42,6 +44,11 @@ def scrapy_settings(s: Settings, sites: SiteList, owned: list[Site]) -> dict[str
         "DOWNLOAD_WARNSIZE": s.crawler_max_page_bytes // 2,
         "RETRY_TIMES": s.crawler_retries,
         "REDIRECT_MAX_TIMES": 5,
+        # http(s) only, whatever a middleware lets through.
+        "DOWNLOAD_HANDLERS": {"data": None, "file": None, "s3": None, "ftp": None},
+        # The downloader connects to the addresses SafetyMiddleware checked (safety.py).
+        "TWISTED_DNS_RESOLVER": "lznews_crawler.safety.PinnedResolver",
+        "LZNEWS_ADDRESS_CHECK": AddressCheck(),
         "DOWNLOADER_MIDDLEWARES": {
             f"{MW}.SafetyMiddleware": 40,
             # Scrapy's own offsite filter drops off-domain redirects silently at scheduling

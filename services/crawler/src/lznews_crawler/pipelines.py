@@ -75,13 +75,12 @@ class KafkaPipeline:
         rt = self.rt
         letter = DeadLetter.build(
             stage="crawl", error=f"{item.url}: {item.error}", error_type=item.error_type,
-            value=item.body,
+            value=item.body, max_inline_bytes=rt.dead_letters.max_inline,
         )
         try:
             # DeadLetterSink waits for acks=all synchronously; keep it off the reactor thread.
             await maybe_deferred_to_future(
-                deferToThread(rt.dead_letters.send, letter, item.key.encode(),
-                              rt.settings.crawler_publish_timeout_s)
+                deferToThread(rt.dead_letters.send, letter, item.key.encode())
             )
         except Exception as exc:
             self._inc("dead_letter_failed")

@@ -56,14 +56,14 @@ class Site:
         return host_in_domains(host, self.allowed_domains)
 
     def is_article(self, url: str) -> bool:
-        return self.allows_host(urlsplit(url).hostname) and any(
-            p.search(url) for p in self.article_patterns
-        )
+        return self._fetchable(url) and any(p.search(url) for p in self.article_patterns)
 
     def is_listing_page(self, url: str) -> bool:
-        return self.allows_host(urlsplit(url).hostname) and any(
-            p.search(url) for p in self.listing_page_patterns
-        )
+        return self._fetchable(url) and any(p.search(url) for p in self.listing_page_patterns)
+
+    def _fetchable(self, url: str) -> bool:
+        # The URLs kept become seen-store entries and Kafka keys: http(s), on the site.
+        return is_http_url(url) and self.allows_host(urlsplit(url).hostname)
 
     def canonical(self, url: str) -> str:
         """One spelling per article: the site's gateway rewrites, then the shared canonical form."""
@@ -82,6 +82,15 @@ class Site:
             return date(int(m["y"]), int(m["m"]), int(m["d"]))
         except ValueError:
             return None
+
+
+def is_http_url(url: str) -> bool:
+    """An absolute http(s) URL with a host."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a bad port or IPv6 literal
+        return False
 
 
 def host_in_domains(host: str | None, domains: tuple[str, ...] | list[str]) -> bool:
@@ -137,6 +146,8 @@ def _site(entry: dict[str, Any], defaults: dict[str, Any]) -> Site:
         enabled=bool(merged.get("enabled", True)),
     )
     for url in site.listing_urls:
+        if not is_http_url(url):
+            raise SiteConfigError(f"site {name}: listing {url!r} is not an absolute http(s) URL")
         if not site.allows_host(urlsplit(url).hostname):
             raise SiteConfigError(f"site {name}: listing {url} is outside allowed_domains")
     return site

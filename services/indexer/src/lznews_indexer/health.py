@@ -26,6 +26,9 @@ class HealthState:
     last_error: str | None = None
     last_bulk_success: float | None = None  # epoch seconds
     lag: dict[str, int] = field(default_factory=dict)
+    # Consumption stopped for good (a dead letter that could not be written): the reason.
+    halted: str | None = None
+    unhealthy_after_s: float = 300.0
 
     def touch(self) -> None:
         self.beat = time.monotonic()
@@ -33,12 +36,17 @@ class HealthState:
     def check(self) -> tuple[bool, dict[str, Any]]:
         now = time.monotonic()
         stuck = now - self.beat > STUCK_AFTER_S
-        # An unreachable cluster is reported but not "unhealthy": restarting the indexer would
-        # not help, and it is doing the right thing (waiting, nothing committed).
-        ok = self.bootstrapped and not stuck and not self.stopping
+        # An unreachable cluster is the right kind of waiting (paused, nothing committed) for a
+        # while; failing for longer is reported unhealthy, so it is never retried forever
+        # behind a healthy face.
+        failing_long = (self.failing_since is not None
+                        and now - self.failing_since > self.unhealthy_after_s)
+        ok = (self.bootstrapped and not stuck and not self.stopping and not self.halted
+              and not failing_long)
         return ok, {
             "bootstrapped": self.bootstrapped,
             "stuck": stuck,
+            "halted": self.halted,
             "analyzer": self.analyzer,
             "lifecycle": self.lifecycle,
             "rollover_api": self.rollover_api,

@@ -30,7 +30,7 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 
 from lznews_common import kafka
-from lznews_common.deadletter import DeadLetterSink
+from lznews_common.deadletter import DeadLetterFailed, DeadLetterSink, halt, oversize
 from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
@@ -44,7 +44,8 @@ from lznews_common.models import Article, MessageError
 from lznews_common.retry import backoff
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ARTICLES, prepare_topics
+from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
+from lznews_common.topics import ARTICLES
 from lznews_indexer.bootstrap import Bootstrapper, BootstrapResult
 from lznews_indexer.bulk import BulkWriter, Doc, Outcome
 from lznews_indexer.health import HealthState
@@ -135,7 +136,7 @@ class Indexer:
             wait=self._wait_paused,
             before_retry=self._rebootstrap,
         )
-        self.health = HealthState()
+        self.health = HealthState(unhealthy_after_s=settings.unhealthy_after_s)
         self.consumer: KafkaConsumer | None = None
         self.sink: DeadLetterSink | None = None
         self.batch = Batch()
@@ -204,22 +205,27 @@ class Indexer:
         self.bootstrap_until_ready()
         if self.stopping:
             return
-        prepare_topics(self.s)
+        prepare_topics_when_reachable(self.s)
         producer = kafka.producer(self.s)
         self.sink = DeadLetterSink(self.s, producer, STAGE)
         self.consumer = kafka.consumer(self.s, self.group)
         self.consumer.subscribe([self.topic], listener=_Rebalance(self))
         log.info("consuming %s as group %s into %s", self.topic, self.group, self.s.es_alias)
+        halted: str | None = None
         try:
             self._loop()
             if len(self.batch):
                 self.flush()  # a clean stop writes what it holds
         except Stopping:
             log.info("stopped during a retry: the batch in flight stays uncommitted")
+        except DeadLetterFailed as exc:
+            halted = str(exc)  # the batch stays uncommitted: re-read after a restart
         finally:
             self.consumer.close(autocommit=False)
             producer.close(timeout=10)
             log.info("indexer stopped")
+        if halted:
+            halt(self.health, halted)
 
     def _loop(self) -> None:
         assert self.consumer is not None
@@ -276,6 +282,16 @@ class Indexer:
             return
         docs: list[Doc] = []
         for record in records:
+            if record.value is None:
+                # A tombstone: compaction's "key removed", not a bad article. Articles leave
+                # the index by its own retention, not by the topic's.
+                INDEXER_DOCS.labels("tombstone_ignored").inc()
+                continue
+            too_large = oversize(record, self.s.max_article_bytes, "LZNEWS_MAX_ARTICLE_BYTES")
+            if too_large:
+                INDEXER_ITEM_FAILURES.labels("too_large").inc()
+                self._dead_letter(record, "too_large", too_large)
+                continue
             try:
                 docs.append(Doc.from_article(Article.parse(record.value), ref=record))
             except MessageError as exc:
@@ -315,7 +331,7 @@ class Indexer:
 
     def _dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
         assert self.sink is not None
-        self.sink.send_record(record, STAGE, error_type, error, self._wait_paused,
+        self.sink.send_record(record, STAGE, error_type, error, self._wait_dead_letter,
                               self.s.indexer_retry_initial_s, self.s.indexer_retry_max_s)
         INDEXER_DOCS.labels("dead_lettered").inc()
 
@@ -378,12 +394,13 @@ class Indexer:
 
     # --- waiting with consumption paused --------------------------------------------------------
 
-    def _wait_paused(self, seconds: float) -> None:
+    def _wait_paused(self, seconds: float, error: str | None = None) -> None:
         """A backoff that keeps group membership (poll) but fetches nothing (pause)."""
         assert self.consumer is not None
         self.health.paused = True
-        self.health.failing_since = self.writer.failing_since or time.monotonic()
-        self.health.last_error = self.writer.last_error
+        self.health.failing_since = (self.health.failing_since if error else None) or (
+            self.writer.failing_since or time.monotonic())
+        self.health.last_error = error or self.writer.last_error
         self.consumer.pause(*self.consumer.assignment())
         deadline = time.monotonic() + seconds
         while True:
@@ -399,6 +416,9 @@ class Indexer:
                 self.consumer.seek(tp, min(r.offset for r in records))
             self.consumer.pause(*self.consumer.assignment())
             self._lag_due()  # a backlog growing while the cluster is down must show
+
+    def _wait_dead_letter(self, seconds: float) -> None:
+        self._wait_paused(seconds, error="dead letters cannot be written to Kafka")
 
     def _resume(self) -> None:
         if self.health.paused and self.consumer is not None:
@@ -489,6 +509,7 @@ class Indexer:
             self.consumer.pause(*assigned)
 
 
+@one_line_errors("lznews-indexer")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="lznews-indexer",

@@ -15,9 +15,16 @@ class StageError(Exception):
         self.stage = stage
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Pages are normalised in a child process: the error crosses back pickled, intact.
+        return StageError, (self.stage, self.reason)
+
 
 class NotAnArticle(StageError):
     """The page decoded fine but is not an article (listing, empty, too short, error page)."""
 
     def __init__(self, reason: str, stage: str = "extract") -> None:
         super().__init__(stage, reason)
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return NotAnArticle, (self.reason, self.stage)

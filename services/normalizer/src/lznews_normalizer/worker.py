@@ -12,14 +12,14 @@ import asyncio
 import logging
 import os
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import faust
 from kafka import TopicPartition
 
 from lznews_common import kafka
+from lznews_common.deadletter import letter_key, max_inline_bytes
 from lznews_common.httpserver import MetricsServer
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
@@ -35,13 +35,15 @@ from lznews_common.metrics import (
 )
 from lznews_common.models import Article, DeadLetter, MessageError, RawPage
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ARTICLES, RAW_PAGES, prepare_topics
+from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
+from lznews_common.topics import ARTICLES, RAW_PAGES
 from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
+from lznews_normalizer.budget import OverBudget, PageBudget
 from lznews_normalizer.deduplicator import Deduplicator
 from lznews_normalizer.diagnostics import faust_state, task_stacks
 from lznews_normalizer.errors import StageError
 from lznews_normalizer.gaps import GapGuard
-from lznews_normalizer.pipeline import normalize
+from lznews_normalizer.pipeline import MAX_PAGE_BYTES
 from lznews_normalizer.stall import StallWatch
 
 log = logging.getLogger(__name__)
@@ -56,13 +58,53 @@ class Outcome:
     DEAD = "dead-letter"
 
 
-def _dead_letter(stage: str, exc: BaseException, event: faust.types.EventT) -> DeadLetter:
+# A raw page's JSON carries its body in base64 (4/3 of it) beside a few small fields.
+MAX_RECORD_BYTES = MAX_PAGE_BYTES * 4 // 3 + 64 * 1024
+MAX_KEY_CHARS = 4096  # a canonical URL; browsers and servers refuse far shorter ones
+
+
+class Halted(Exception):
+    """An output that cannot be written: the event stays unacknowledged (nothing is committed
+    past it) and /healthz fails with the reason until the worker is restarted."""
+
+
+@dataclass
+class WorkerState:
+    """What /healthz says beyond Faust's own state."""
+
+    halted: str | None = None
+    crashed: str | None = None  # the agent's last crash, cleared by the next handled event
+    crashes: int = 0
+    placed: bool = False  # the event in hand reached articles or dead letters
+
+
+def _key_problem(key: bytes | None) -> str | None:
+    """Why a raw-pages key cannot be the page's canonical URL (None: it can, or is absent)."""
+    if not key:
+        return None
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the key is not UTF-8"
+    if len(text) > MAX_KEY_CHARS:
+        return f"the key is {len(text)} characters long (over {MAX_KEY_CHARS})"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
+        return "the key holds control characters"
+    scheme, _, rest = text.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
+        return "the key is not an absolute http(s) URL"
+    return None
+
+
+def _dead_letter(stage: str, exc: BaseException | str, event: faust.types.EventT,
+                 max_inline: int, error_type: str | None = None) -> DeadLetter:
     msg = event.message
     letter = DeadLetter.build(stage=stage, error=exc, value=event.value, topic=msg.topic,
-                              partition=msg.partition, offset=msg.offset)
+                              partition=msg.partition, offset=msg.offset, error_type=error_type,
+                              max_inline_bytes=max_inline)
     DEAD_LETTERS.labels("normalizer", letter.stage, letter.error_type).inc()
-    log.warning("dead-letter %s/%s@%s stage=%s: %s", msg.topic, msg.partition, msg.offset,
-                stage, letter.error[:300])
+    log.warning("dead-letter %s/%s@%s stage=%s type=%s: %s", msg.topic, msg.partition,
+                msg.offset, stage, letter.error_type, letter.error[:300])
     return letter
 
 
@@ -104,15 +146,40 @@ def create_app(s: Settings) -> faust.App:
     @app.on_partitions_revoked.connect
     async def forget_revoked(sender: Any, revoked: Any, **_: Any) -> None:
         gaps.forget(TopicPartition(tp.topic, tp.partition) for tp in revoked)
-    # One thread: normalising is CPU-bound and must not stall the event loop's heartbeats.
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize")
+    state = WorkerState()
+    max_inline = max_inline_bytes(s)
+    budget: PageBudget | None = None  # started on the first page, in the running worker
 
     async def send(topic: faust.TopicT, key: bytes | None, value: bytes) -> None:
         fut = await topic.send(key=key, value=value)
         await fut  # the Kafka acknowledgement, before the event is acked
 
+    async def dead_letter(event: faust.types.EventT, stage: str, exc: BaseException | str,
+                          error_type: str | None = None) -> str:
+        letter = _dead_letter(stage, exc, event, max_inline, error_type)
+        await place(event, dead, letter_key(event.key), letter.to_bytes(), "dead letter")
+        return Outcome.DEAD
+
+    async def place(event: faust.types.EventT, topic: faust.TopicT, key: bytes | None,
+                    value: bytes, what: str) -> None:
+        try:
+            await send(topic, key, value)
+        except Exception as err:  # the producer gave up (it retries what may pass itself)
+            msg = event.message
+            raise Halted(f"{what} for {msg.topic}/{msg.partition}@{msg.offset} not "
+                         f"written: {err!r}") from err
+        state.placed = True
+
+    async def normalise(raw: RawPage, key: bytes) -> tuple[dict[str, Any], dict[str, float]]:
+        nonlocal budget
+        if budget is None:
+            budget = PageBudget(s.normalizer_page_timeout_s, s.normalizer_page_memory_mb)
+        return await budget.normalize(raw.model_dump(mode="json", by_alias=True),
+                                      key.decode("utf-8") if key else None)
+
     async def handle(event: faust.types.EventT) -> str:
         watch.progress()
+        state.placed = False
         msg = event.message
         tp = TopicPartition(msg.topic, msg.partition)
         if not gaps.known(tp):
@@ -127,32 +194,38 @@ def create_app(s: Settings) -> faust.App:
         if admitted != "handle":
             return Outcome.SKIPPED
         key = event.key
+        size = len(event.value or b"")
+        if size > MAX_RECORD_BYTES:  # not parsed at all: its reference goes to dead letters
+            return await dead_letter(event, "schema", f"raw page record of {size} bytes is "
+                                     f"over the {MAX_RECORD_BYTES}-byte limit", "too_large")
+        bad_key = _key_problem(key)
+        if bad_key:
+            return await dead_letter(event, "schema", bad_key, "InvalidKey")
         try:
             raw = RawPage.parse(event.value)
         except MessageError as exc:
-            await send(dead, key, _dead_letter("schema", exc, event).to_bytes())
-            return Outcome.DEAD
+            return await dead_letter(event, "schema", exc)
         NORMALIZER_IN.labels(raw.site).inc()
-        timings: dict[str, float] = {}
         try:
-            doc = await asyncio.get_running_loop().run_in_executor(
-                executor, lambda: normalize(raw.model_dump(mode="json", by_alias=True), timings,
-                                            canonical=key.decode("utf-8", "replace") if key
-                                            else None))
+            doc, timings = await normalise(raw, key)
             article = Article.parse(doc)
         except StageError as exc:
-            await send(dead, key, _dead_letter(exc.stage, exc, event).to_bytes())
-            return Outcome.DEAD
+            return await dead_letter(event, exc.stage, exc)
+        except OverBudget as exc:
+            log.error("%s: %s", raw.url, exc)
+            return await dead_letter(event, "normalize", exc, exc.error_type)
         except MessageError as exc:  # the pipeline produced something off-contract: a bug
-            await send(dead, key, _dead_letter("output", exc, event).to_bytes())
-            return Outcome.DEAD
+            return await dead_letter(event, "output", exc)
         except Exception as exc:  # never stop the worker on one page
             log.exception("normalising %s failed", raw.url)
-            await send(dead, key, _dead_letter("normalize", exc, event).to_bytes())
-            return Outcome.DEAD
+            return await dead_letter(event, "normalize", exc)
         verdict = dedup.check(doc)
         if verdict.emit:
-            await send(articles, article.id.encode(), article.to_bytes())
+            value = article.to_bytes()
+            if len(value) > s.kafka_max_request_bytes:
+                return await dead_letter(event, "output", f"article of {len(value)} bytes is "
+                                         "over the producer's limit", "too_large")
+            await place(event, articles, article.id.encode(), value, "article")
             NORMALIZER_OUT.labels(article.site).inc()
             _observe(doc, timings)
         else:
@@ -162,16 +235,40 @@ def create_app(s: Settings) -> faust.App:
         dedup.record(doc, verdict)
         return Outcome.ARTICLE if verdict.emit else Outcome.DUPLICATE
 
+    async def halt(reason: str) -> None:
+        """Never returns: the event is not acknowledged, so no offset passes it."""
+        log.error("consumption stopped: %s", reason)
+        state.halted = reason
+        await asyncio.Event().wait()
+
     @app.agent(raw_topic, name="normalize-pages")
     async def normalize_pages(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            await handle(event)
+            try:
+                await handle(event)
+            except Halted as exc:
+                await halt(str(exc))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                state.crashes += 1
+                state.crashed = f"{type(exc).__name__}: {exc}"[:500]
+                log.exception("the agent crashed on %s/%s@%s", event.message.topic,
+                              event.message.partition, event.message.offset)
+                if not state.placed:
+                    # Faust would acknowledge the event on the way out: lost.
+                    await halt(f"an event reached no output: {state.crashed}")
+                # Its output is durable: Faust restarts the agent, and health says so until an
+                # event gets through again (a changelog whose partitions no longer match the
+                # input's fails every table write, for example).
+                raise
+            state.crashed = None
 
     @app.timer(interval=10.0)
     async def stall_check() -> None:
         mine = {TopicPartition(tp.topic, tp.partition) for tp in app.consumer.assignment()
                 if tp.topic == raw_topic.get_topic_name()}
-        if not mine or app.rebalancing or app.in_recovery:
+        if not mine or app.rebalancing or app.in_recovery or state.halted:
             # Idle by design: nothing assigned, or tables still being rebuilt (a long recovery
             # after a scale-up is work, not a stall).
             watch.progress()
@@ -203,6 +300,7 @@ def create_app(s: Settings) -> faust.App:
         os._exit(75)  # EX_TEMPFAIL; safe: offsets only ever follow acknowledged output
 
     app.lznews_watch = watch  # type: ignore[attr-defined]
+    app.lznews_state = state  # type: ignore[attr-defined]
     return app
 
 
@@ -210,35 +308,27 @@ def _health(app: faust.App) -> tuple[bool, dict[str, Any]]:
     consumer = app.consumer if app.started else None
     assigned = sorted(str(tp) for tp in consumer.assignment()) if consumer else []
     stalled = app.lznews_watch.stalled  # type: ignore[attr-defined]
-    return bool(app.started) and not stalled, {"assigned": assigned, "stalled": stalled}
+    state: WorkerState = app.lznews_state  # type: ignore[attr-defined]
+    ok = bool(app.started) and not stalled and not state.halted and not state.crashed
+    return ok, {"assigned": assigned, "stalled": stalled, "halted": state.halted,
+                "agent_crashed": state.crashed, "agent_crashes": state.crashes}
 
 
-def _ensure_topics_with_retry(s: Settings, timeout_s: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            prepare_topics(s)
-            return
-        except Exception as exc:
-            if time.monotonic() > deadline:
-                raise
-            log.warning("Kafka not ready (%s); retrying", exc)
-            time.sleep(2)
-
-
-def main(argv: list[str] | None = None) -> None:
+@one_line_errors("lznews-normalizer")
+def main(argv: list[str] | None = None) -> int:
     """`lznews-normalizer`: ensure topics, serve /metrics, run the Faust worker."""
     s = load_settings()
     setup_logging(s)
     # Topics first, with the partition count the tables' changelogs must match.
-    _ensure_topics_with_retry(s)
+    prepare_topics_when_reachable(s)
     app = create_app(s)
     MetricsServer(s.metrics_host, s.metrics_port or s.normalizer_metrics_port,
                   lambda: _health(app)).start()
     sys.argv = ["lznews-normalizer", "worker", "--without-web", "--loglevel",
                 s.log_level.lower(), *(argv if argv is not None else sys.argv[1:])]
     app.main()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,12 +8,14 @@
     lznews-watch pending                 # alerts claimed but never confirmed (see ledger.py)
 
 Exit status: 0 ok, 1 nothing found (test without hits, remove of an unknown watch), 2 errors.
+Errors are one line on stderr. Names and texts read back from the cluster are printed with
+control characters as visible escapes (lznews_common.text_safety): a stored watch or an indexed
+title cannot drive the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -23,10 +25,19 @@ from pydantic import ValidationError
 
 from lznews_common.search import es_client
 from lznews_common.settings import load_settings
+from lznews_common.text_safety import (
+    OneLineArgumentParser,
+    error_line,
+    int_between,
+    json_line,
+    one_line,
+    text_arg,
+    visible,
+)
 from lznews_watcher.layout import LayoutError, ensure_ledger
 from lznews_watcher.ledger import Ledger
-from lznews_watcher.store import WatchStore
-from lznews_watcher.watch import HIGHLIGHT, Watch, compile_query
+from lznews_watcher.store import MAX_WATCHES, WatchStore
+from lznews_watcher.watch import HIGHLIGHT, Watch, check_watch_name, compile_query
 
 ENTITY_FLAGS = {
     "org": "organizations",
@@ -36,17 +47,26 @@ ENTITY_FLAGS = {
 }
 
 
+def _name_arg(value: str) -> str:
+    try:
+        return check_watch_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="lznews-watch", description="Manage saved-search watches.")
+    p = OneLineArgumentParser(prog="lznews-watch", description="Manage saved-search watches.")
     sub = p.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="save a watch")
-    add.add_argument("name")
-    add.add_argument("--query", "-q", default="", help="words that must all match title/body")
+    add.add_argument("name", type=_name_arg)
+    add.add_argument("--query", "-q", default="", type=text_arg,
+                     help="words that must all match title/body")
     for flag, kind in ENTITY_FLAGS.items():
-        add.add_argument(f"--{flag}", action="append", default=[], metavar="NAME",
+        add.add_argument(f"--{flag}", action="append", default=[], metavar="NAME", type=text_arg,
                          help=f"an exact entity in {kind} (repeatable; all must match)")
-    add.add_argument("--site", action="append", default=[], help="only these sites (repeatable)")
-    add.add_argument("--doc-number",
+    add.add_argument("--site", action="append", default=[], type=text_arg,
+                     help="only these sites (repeatable)")
+    add.add_argument("--doc-number", type=text_arg,
                      help="document-number prefix (兰政办发) or wildcard (*政办发*)")
     add.add_argument("--on-change", action="store_true",
                      help="alert again when an alerted article's title or body changes")
@@ -56,13 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("watch")
     test = sub.add_parser("test", help="run a watch against the indexed articles")
     test.add_argument("watch")
-    test.add_argument("-n", "--size", type=int, default=10)
+    test.add_argument("-n", "--size", type=int_between(1, MAX_WATCHES), default=10,
+                      help="how many articles (default 10)")
     sub.add_parser("pending", help="alerts claimed but never confirmed published")
     return p
 
 
 def _print_watch(w: Watch) -> None:
-    print(f"{w.id}  {w.name}  {w.describe()}  (created {w.created_at:%Y-%m-%d %H:%M}Z)")
+    print(visible(f"{w.id}  {w.name}  {w.describe()}  (created {w.created_at:%Y-%m-%d %H:%M}Z)"))
 
 
 def _test(store: WatchStore, alias: str, key: str, size: int) -> int:
@@ -79,11 +100,12 @@ def _test(store: WatchStore, alias: str, key: str, size: int) -> int:
     for h in hits:
         src = h["_source"]
         hl = h.get("highlight", {})
-        print(f"{(src.get('published_at') or '')[:10] or 'undated'}  "
-              f"{hl.get('title', [src['title']])[0]}  {src.get('doc_number') or ''}".rstrip())
-        print(f"    {src.get('url', '')}")
+        title = hl.get("title", [src.get("title") or ""])[0]
+        print(visible(f"{(src.get('published_at') or '')[:10] or 'undated'}  "
+                      f"{title}  {src.get('doc_number') or ''}".rstrip()))
+        print(f"    {visible(src.get('url') or '')}")
         for frag in hl.get("body", [])[:2]:
-            print(f"    …{' '.join(frag.split())}…")
+            print(f"    …{one_line(frag, limit=400)}…")
     print(f"{len(hits)} of {resp['hits']['total']['value']} indexed article(s) match {w.name!r}")
     return 0 if hits else 1
 
@@ -104,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         watches = store.list()
         for w in watches:
             if args.json:
-                print(json.dumps(w.model_dump(mode="json"), ensure_ascii=False))
+                print(json_line(w.model_dump(mode="json")))
             else:
                 _print_watch(w)
         return 0
@@ -113,13 +135,13 @@ def run(args: argparse.Namespace) -> int:
         if removed is None:
             print(f"lznews-watch: no watch {args.watch!r}", file=sys.stderr)
             return 1
-        print(f"removed {removed.id} {removed.name}")
+        print(visible(f"removed {removed.id} {removed.name}"))
         return 0
     if args.command == "test":
         return _test(store, settings.es_alias, args.watch, args.size)
     ensure_ledger(es, settings.es_alias)
     for entry in Ledger(es, settings.es_alias, token="cli").unconfirmed():
-        print(f"{entry['claimed_at']}  {entry['id']}  {entry.get('watch', '')}")
+        print(visible(f"{entry['claimed_at']}  {entry['id']}  {entry.get('watch', '')}"))
     return 0
 
 
@@ -127,11 +149,17 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return run(args)
-    except (ValidationError, ValueError) as exc:
-        print(f"lznews-watch: {exc}", file=sys.stderr)
+    except ValidationError as exc:
+        # pydantic's own text spans lines and repeats the input; name the fields instead.
+        why = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'watch'}: {e['msg']}"
+                        for e in exc.errors())
+        print(f"lznews-watch: {one_line(why)}", file=sys.stderr)
         return 2
-    except (LayoutError, ApiError, TransportError) as exc:
-        print(f"lznews-watch: {exc}", file=sys.stderr)
+    except (ValueError, LayoutError) as exc:
+        print(f"lznews-watch: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except (ApiError, TransportError) as exc:
+        print(f"lznews-watch: {error_line(exc)}", file=sys.stderr)
         return 2
 
 

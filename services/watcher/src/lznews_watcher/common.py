@@ -22,6 +22,8 @@ class Health:
     beat: float = field(default_factory=time.monotonic)
     failing_since: float | None = None
     last_error: str | None = None
+    halted: str | None = None  # consumption stopped for good: why
+    unhealthy_after_s: float = 300.0
     detail: dict[str, Any] = field(default_factory=dict)
 
     def touch(self) -> None:
@@ -50,9 +52,13 @@ class Health:
         failing = (
             None if self.failing_since is None else round(time.monotonic() - self.failing_since)
         )
-        return self.ready and not stuck and not self.stopping, {
+        # Retrying is the right kind of waiting for a while, never for ever behind a 200.
+        failing_long = failing is not None and failing > self.unhealthy_after_s
+        ok = self.ready and not stuck and not self.stopping and not self.halted
+        return ok and not failing_long, {
             "ready": self.ready,
             "stuck": stuck,
+            "halted": self.halted,
             "failing_for_s": failing,
             "last_error": self.last_error,
             **self.detail,

@@ -11,6 +11,7 @@ Idempotency-Key (the alert id) for the receiver to deduplicate.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -23,13 +24,15 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 
 from lznews_common import kafka
-from lznews_common.deadletter import DeadLetterSink
+from lznews_common.deadletter import DeadLetterFailed, DeadLetterSink, halt, oversize
 from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
 from lznews_common.models import Alert, MessageError
+from lznews_common.retry import backoff
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ALERTS, prepare_topics
+from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
+from lznews_common.topics import ALERTS
 from lznews_watcher import digest
 from lznews_watcher.common import Health, Stopping
 from lznews_watcher.webhook import Webhook
@@ -45,7 +48,7 @@ class AlertSink:
         self.topic = settings.topic(ALERTS)
         self.group = f"{settings.topic_prefix}{settings.alert_sink_group_id}"
         self.digest_dir = digest_dir
-        self.health = Health()
+        self.health = Health(unhealthy_after_s=settings.unhealthy_after_s)
         self.webhook = Webhook(settings, self.health.sleep) if settings.watch_webhook_url else None
         self.consumer: KafkaConsumer | None = None
         self.sink: DeadLetterSink | None = None
@@ -55,37 +58,52 @@ class AlertSink:
         self.health.stopping = True
 
     def run(self) -> None:
-        prepare_topics(self.s)
+        prepare_topics_when_reachable(self.s)
         producer = kafka.producer(self.s)
         self.sink = DeadLetterSink(self.s, producer, STAGE)
         self.consumer = kafka.consumer(self.s, self.group, self.topic)
         self.health.ready = True
         log.info("delivering %s as group %s", self.topic, self.group)
+        halted: str | None = None
         try:
             while not self.health.stopping:
                 self.health.touch()
                 polled = self.consumer.poll(timeout_ms=1000, max_records=50)
                 records = [r for recs in polled.values() for r in recs]
-                for record in records:
-                    self.handle(record)
-                if records:
-                    self.commit(records)
+                done: list[ConsumerRecord] = []
+                try:
+                    for record in records:
+                        self.handle(record)
+                        done.append(record)
+                finally:
+                    # Alerts delivered before a failure are not POSTed again after a restart.
+                    if done:
+                        self.commit(done)
         except Stopping:
             log.info("stopped while retrying: the alerts in flight stay uncommitted")
+        except DeadLetterFailed as exc:
+            halted = str(exc)
         finally:
             self.consumer.close(autocommit=False)
             producer.close(timeout=10)
             log.info("alert sink stopped")
+        if halted:
+            halt(self.health, halted)
 
     def handle(self, record: ConsumerRecord) -> None:
+        too_large = oversize(record, self.s.max_alert_bytes, "LZNEWS_MAX_ALERT_BYTES")
+        if too_large:
+            ALERT_DELIVERIES.labels("invalid").inc()
+            self.dead_letter(record, "too_large", too_large)
+            return
         try:
             alert = Alert.parse(record.value)
         except MessageError as exc:
             ALERT_DELIVERIES.labels("invalid").inc()
             self.dead_letter(record, "MessageError", exc.reason)
             return
-        if self.digest_dir is not None:
-            digest.write(self.digest_dir, alert)
+        if self.digest_dir is not None and not self.write_digest(record, alert):
+            return
         if self.webhook is None:
             ALERT_DELIVERIES.labels("digest_only").inc()
             return
@@ -100,9 +118,33 @@ class AlertSink:
         self.health.last_error = outcome.detail
         self.dead_letter(record, outcome.reason, f"{outcome.detail} ({self.webhook.url})")
 
+    def write_digest(self, record: ConsumerRecord, alert: Alert) -> bool:
+        """False if the alert was dead-lettered instead. A full or read-only disk is waited
+        out (health shows it); an alert no file can hold is dead-lettered."""
+        assert self.digest_dir is not None
+        attempt = 0
+        while True:
+            try:
+                digest.write(self.digest_dir, alert)
+                if attempt:
+                    self.health.ok_again()
+                return True
+            except OSError as exc:
+                if exc.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ):
+                    ALERT_DELIVERIES.labels("dead_lettered").inc()
+                    self.dead_letter(record, "digest_refused", f"digest not written: {exc}")
+                    return False
+                attempt += 1
+                self.health.failing(exc)
+                delay = backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
+                log.warning("digest not written (%s); retrying in %.1fs", exc, delay)
+                self.health.sleep(delay)
+
     def dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
         assert self.sink is not None
-        self.sink.send_record(record, STAGE, error_type, error, self.health.sleep)
+        self.sink.send_record(record, STAGE, error_type, error, self.health.sleep,
+                              self.s.watch_retry_initial_s, self.s.watch_retry_max_s,
+                              on_retry=self.health.failing)
 
     def commit(self, records: list[ConsumerRecord]) -> None:
         assert self.consumer is not None
@@ -112,6 +154,7 @@ class AlertSink:
             log.warning("commit failed (%s); these alerts may be delivered again", exc)
 
 
+@one_line_errors("lznews-alert-sink")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="lznews-alert-sink",

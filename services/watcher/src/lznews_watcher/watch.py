@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from lznews_common.text_safety import find_unsafe
+
 ENTITY_KINDS = ("organizations", "places", "people", "policy_documents")
 
 # Title and body snippets of a match; keyword fields come back whole when they matched.
@@ -25,6 +27,27 @@ HIGHLIGHT = {
         "body": {"fragment_size": 80, "number_of_fragments": 3},
     },
 }
+
+
+# A watch name is also its digest's directory name (digest.py), and file names hold at most 255
+# bytes: a name that fits is never cut (85 Chinese characters; the model's 200-character limit
+# allows 600 bytes).
+MAX_NAME_BYTES = 255
+
+
+def check_watch_name(name: str) -> str:
+    """The rules for a new watch's name (stored watches are not re-checked, so an older one
+    still loads): not blank, no control or invalid characters, at most MAX_NAME_BYTES."""
+    if not name.strip():
+        raise ValueError("watch name is empty")
+    bad = find_unsafe(name)
+    if bad is not None:
+        raise ValueError(f"watch name contains a control or invalid character ({bad!r})")
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        raise ValueError(f"watch name is {size} bytes in UTF-8; at most {MAX_NAME_BYTES} "
+                         f"(about {MAX_NAME_BYTES // 3} Chinese characters)")
+    return name
 
 
 def new_watch_id() -> str:

@@ -1,9 +1,13 @@
 """POST one alert to the webhook: retried with backoff on 429, 5xx and network errors, given up
-at once on other 4xx (the receiver will never take it) or after the last attempt."""
+at once on other 4xx (the receiver will never take it) or after the last attempt. An alert that
+cannot be sent at all (an alert id that is no valid header value, text that is not valid UTF-8:
+only a hostile or corrupt message) is given up before any attempt, never raised: raising would
+stop the sink and, on every restart, re-send the alerts before it in the batch."""
 
 from __future__ import annotations
 
 import logging
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -13,8 +17,13 @@ from lznews_common.metrics import ALERT_DELIVERY_FAILURES
 from lznews_common.models import Alert
 from lznews_common.retry import backoff
 from lznews_common.settings import Settings
+from lznews_common.text_safety import one_line
 
 log = logging.getLogger(__name__)
+
+# What http.client sends as a header value without refusing it: visible ASCII. Alert ids the
+# watcher makes (watch id, article sha1, content key) always are.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e]{1,1024}")
 
 
 @dataclass
@@ -34,10 +43,14 @@ class Webhook:
         self.max_s = s.watch_webhook_retry_max_s
         self.sleep = sleep  # the service's stoppable sleep
 
-    def _post(self, alert: Alert) -> int:
-        req = urllib.request.Request(
+    def _request(self, alert: Alert) -> urllib.request.Request:
+        """The POST of `alert`; ValueError when it cannot be sent."""
+        if not _HEADER_VALUE.fullmatch(alert.alert_id):
+            raise ValueError(f"alert id {alert.alert_id[:200]!r} is not a valid "
+                             "Idempotency-Key header value")
+        return urllib.request.Request(
             self.url,
-            data=alert.to_bytes(),
+            data=alert.to_bytes(),  # PydanticSerializationError (a ValueError) on bad text
             method="POST",
             headers={
                 "Content-Type": "application/json; charset=utf-8",
@@ -47,15 +60,22 @@ class Webhook:
                 "User-Agent": "lznews-alert-sink/0.1",
             },
         )
+
+    def _post(self, req: urllib.request.Request) -> int:
         with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
             resp.read()
             return resp.status
 
     def deliver(self, alert: Alert) -> Outcome:
+        try:
+            req = self._request(alert)
+        except ValueError as exc:
+            ALERT_DELIVERY_FAILURES.labels("unsendable").inc()
+            return Outcome(False, 0, "webhook_unsendable", one_line(f"cannot be sent: {exc}"))
         detail = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                self._post(alert)
+                self._post(req)
                 return Outcome(True, attempt)
             except urllib.error.HTTPError as exc:
                 detail = f"HTTP {exc.code} from webhook"

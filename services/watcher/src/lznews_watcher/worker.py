@@ -30,7 +30,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
 
 from lznews_common import kafka
-from lznews_common.deadletter import DeadLetterSink
+from lznews_common.deadletter import DeadLetterFailed, DeadLetterSink, halt, oversize
 from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
@@ -45,7 +45,8 @@ from lznews_common.models import Article, MessageError
 from lznews_common.retry import backoff
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import ALERTS, ARTICLES, prepare_topics
+from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
+from lznews_common.topics import ALERTS, ARTICLES
 from lznews_watcher.alert import build_alert
 from lznews_watcher.common import Health, Stopping
 from lznews_watcher.layout import LayoutError, ensure_ledger
@@ -75,7 +76,7 @@ class Watcher:
         self.token = uuid.uuid4().hex[:12]
         self.ledger = Ledger(self.es, settings.es_alias, self.token)
         self.matcher: Matcher | None = None
-        self.health = Health()
+        self.health = Health(unhealthy_after_s=settings.unhealthy_after_s)
         self.consumer: KafkaConsumer | None = None
         self.producer: KafkaProducer | None = None
         self.sink: DeadLetterSink | None = None
@@ -115,11 +116,12 @@ class Watcher:
             self.prepare_until_ready()
         except Stopping:
             return
-        prepare_topics(self.s)
+        prepare_topics_when_reachable(self.s)
         self.producer = kafka.producer(self.s)
         self.sink = DeadLetterSink(self.s, self.producer, STAGE)
         self.consumer = kafka.consumer(self.s, self.group, self.topic)
         log.info("matching %s as group %s -> %s", self.topic, self.group, self.alerts_topic)
+        halted: str | None = None
         try:
             while not self.health.stopping:
                 self.health.touch()
@@ -130,16 +132,28 @@ class Watcher:
                     self.commit(records)
         except Stopping:
             log.info("stopped during a retry: the batch in flight stays uncommitted")
+        except DeadLetterFailed as exc:
+            halted = str(exc)  # the batch stays uncommitted: re-read after a restart
         finally:
             self.consumer.close(autocommit=False)
             self.producer.close(timeout=10)
             log.info("watcher stopped")
+        if halted:
+            halt(self.health, halted)
 
     # --- one batch ------------------------------------------------------------------------------
 
     def handle(self, records: list[ConsumerRecord]) -> None:
         newest: dict[str, tuple[ConsumerRecord, Article]] = {}
         for record in records:
+            if record.value is None:  # a tombstone: a key removed, nothing new to match
+                WATCH_ARTICLES.labels("tombstone_ignored").inc()
+                continue
+            too_large = oversize(record, self.s.max_article_bytes, "LZNEWS_MAX_ARTICLE_BYTES")
+            if too_large:
+                WATCH_ARTICLES.labels("dead_lettered").inc()
+                self.dead_letter(record, "too_large", too_large)
+                continue
             try:
                 article = Article.parse(record.value)
             except MessageError as exc:
@@ -250,7 +264,8 @@ class Watcher:
         assert self.sink is not None
         # The record stays uncommitted until its dead letter is written.
         self.sink.send_record(record, STAGE, error_type, error, self.health.sleep,
-                              self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
+                              self.s.watch_retry_initial_s, self.s.watch_retry_max_s,
+                              on_retry=self.health.failing)
 
     def commit(self, records: list[ConsumerRecord]) -> None:
         assert self.consumer is not None
@@ -261,6 +276,7 @@ class Watcher:
             log.warning("commit failed (%s); the batch will be matched again", exc)
 
 
+@one_line_errors("lznews-watcher")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="lznews-watcher",

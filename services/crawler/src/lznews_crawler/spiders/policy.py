@@ -15,15 +15,17 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from twisted.internet import task
 from twisted.python.failure import Failure
 
 from lznews_common.metrics import CRAWLER_FILTERED, CRAWLER_LAST_LISTING, CRAWLER_SEEN
 from lznews_common.models import utcnow
 from lznews_crawler.items import DeadLetterItem, PageItem
+from lznews_crawler.middlewares import too_large
 from lznews_crawler.runtime import Runtime
 from lznews_crawler.safety import Refused
 from lznews_crawler.seenstore import DEAD, DONE, SeenStore
@@ -73,6 +75,10 @@ class PolicySpider(Spider):
         self.runtime = runtime
         self.allowed_domains = sorted({d for s in runtime.owned for d in s.allowed_domains})
         self.inflight: set[str] = set()  # canonical URLs queued or being published
+        # Canonical URLs requested in each site's current visit: a pending URL re-queued
+        # at the visit's start and failed already must not be fetched again when the
+        # listing links it (one attempt per visit, one request's load on the site).
+        self.visit_requested: dict[str, set[str]] = {}
         self.next_visit: dict[str, float] = {}
         self.visited_listings: dict[str, set[str]] = {}
         self._ticker: task.LoopingCall | None = None
@@ -96,11 +102,12 @@ class PolicySpider(Spider):
         """One visit: the entry listings, plus every URL still pending from earlier visits."""
         self.next_visit[site.name] = time.monotonic() + site.interval_s
         self.visited_listings[site.name] = set(site.listing_urls)
+        self.visit_requested[site.name] = set()
         for url in site.listing_urls:
             yield self._listing_request(site, url, 0, ListingWalk(site.name))
         if self.runtime.mode != "backfill":
             for p in self.runtime.store.pending(site.name):
-                if p.url not in self.inflight:
+                if self._wanted(site, p.url):
                     yield self._article_request(site, p.url, p.fetch_url)
 
     def _opened(self, spider: Spider) -> None:
@@ -146,8 +153,14 @@ class PolicySpider(Spider):
                   "walk": walk, "handle_httpstatus_list": [304]},
         )
 
+    def _wanted(self, site: Site, canonical: str) -> bool:
+        """Not queued already, nor requested earlier in this visit."""
+        return (canonical not in self.inflight
+                and canonical not in self.visit_requested.get(site.name, ()))
+
     def _article_request(self, site: Site, canonical: str, url: str) -> Request:
         self.inflight.add(canonical)
+        self.visit_requested.setdefault(site.name, set()).add(canonical)
         return Request(
             url, callback=self.parse_article, errback=self.article_failed,
             meta={"site": site.name, "kind": "article", "canonical": canonical},
@@ -192,7 +205,7 @@ class PolicySpider(Spider):
                 if state is None:
                     rt.store.add_pending(site.name, canonical, url)
                     self.crawler.stats.inc_value("lznews/discovered")
-                if canonical not in self.inflight:
+                if self._wanted(site, canonical):
                     yield self._article_request(site, canonical, url)
             elif site.is_listing_page(url):
                 more_pages.append(url.split("#", 1)[0])
@@ -223,7 +236,8 @@ class PolicySpider(Spider):
     def listing_failed(self, failure: Failure) -> None:
         # Not dead-lettered: a broken listing repeats every interval; the staleness of
         # lznews_crawler_last_listing_success_timestamp_seconds is what alerts.
-        log.warning("listing %s failed: %s", failure.request.url, failure.value)
+        _, reason, error = self._failure_kind(failure.request, failure.value)
+        log.warning("listing %s failed (%s: %s)", failure.request.url, reason, error)
         failure.request.meta["walk"].closed(self.runtime.store, failed=True)
 
     # --- articles -------------------------------------------------------------------------------
@@ -259,30 +273,39 @@ class PolicySpider(Spider):
         site = rt.sites.by_name[request.meta["site"]]
         canonical = request.meta["canonical"]
         exc = failure.value
-        body: bytes | None = None
-        if isinstance(exc, Refused):
-            permanent, reason = True, exc.reason
-        elif isinstance(exc, HttpError):
-            status = exc.response.status
-            body = exc.response.body
-            reason = f"http_{status}"
-            permanent = 400 <= status < 500 and status not in (408, 429)
-        elif isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
+        permanent, reason, error = self._failure_kind(request, exc)
+        body = exc.response.body if isinstance(exc, HttpError) else None
+        if reason == "robots_disallowed":
             CRAWLER_FILTERED.labels("robots").inc()
-            permanent, reason = True, "robots_disallowed"
-        elif isinstance(exc, DownloadCancelledError) and "max size" in str(exc):
-            permanent, reason = True, "too_large"
-        else:
-            permanent, reason = False, type(exc).__name__
         if not permanent:
             attempts = rt.store.record_failure(site.name, canonical)
             self.inflight.discard(canonical)
-            log.warning("article %s failed (%s), visit %d of %d", request.url, exc, attempts,
-                        rt.settings.crawler_max_attempts)
+            log.warning("article %s failed (%s: %s), visit %d of %d", request.url, reason,
+                        error, attempts, rt.settings.crawler_max_attempts)
             if attempts < rt.settings.crawler_max_attempts:
                 return
             reason = f"{reason}_gave_up"
-        yield self._dead(site, canonical, request.url, reason, str(exc), body)
+        else:
+            log.warning("article %s failed for good (%s: %s)", request.url, reason, error)
+        yield self._dead(site, canonical, request.url, reason, error, body)
+
+    def _failure_kind(self, request: Request, exc: BaseException) -> tuple[bool, str, str]:
+        """(permanent, reason, error text) of a failed article fetch. Permanent failures are
+        dead-lettered at once and never fetched again; the others count one attempt."""
+        error = str(exc) or type(exc).__name__
+        cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        if isinstance(exc, Refused):
+            return not exc.transient, exc.reason, exc.detail
+        if too_large(request, cap):  # however the download ended (middlewares.ResponseSizeCap)
+            return True, "too_large", f"body larger than the {cap}-byte cap"
+        if isinstance(exc.__cause__, _DecompressionMaxSizeExceeded):  # a compression bomb
+            return True, "too_large", error
+        if isinstance(exc, HttpError):
+            status = exc.response.status
+            return (400 <= status < 500 and status not in (408, 429)), f"http_{status}", error
+        if isinstance(exc, IgnoreRequest) and "robots.txt" in str(exc):
+            return True, "robots_disallowed", error
+        return False, type(exc).__name__, error
 
     def _dead(self, site: Site, canonical: str, url: str, reason: str, error: str,
               body: bytes | None = None) -> DeadLetterItem:
