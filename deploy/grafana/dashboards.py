@@ -459,7 +459,7 @@ WATCH = [
     Panel(
         "Delivery failures by reason",
         "Failed webhook attempts in the last hour (every retry counts), by reason: http_4xx, "
-        "http_429, http_5xx, timeout, connection.",
+        "http_429, http_5xx, timeout, connection, unsendable (an alert no HTTP request can carry).",
         [
             (
                 "sum by (reason) (increase(lznews_alert_delivery_failures_total[1h]))",

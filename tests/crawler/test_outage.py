@@ -22,7 +22,7 @@ from lznews_common.settings import load_settings
 from lznews_common.stack import LocalStack, Server, free_port
 from lznews_common.topics import RAW_PAGES
 from lznews_crawler.mirror import MirrorServer
-from tests.support import metric_sum, read_topic, wait_for
+from tests.support import health, metric_sum, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,8 @@ def test_broker_outage_mid_crawl_loses_no_article(
                                  topic_prefix="outage-")
         crawler = crawler_env(settings, mirror, tmp_path,
                               LZNEWS_KAFKA_REQUEST_TIMEOUT_MS=3000,
-                              LZNEWS_CRAWLER_PUBLISH_TIMEOUT_S=4)
+                              LZNEWS_CRAWLER_PUBLISH_TIMEOUT_S=4,
+                              LZNEWS_UNHEALTHY_AFTER_S=2)
         fast_sites(Path(crawler.env["LZNEWS_CRAWLER_SITES_FILE"]), concurrency=1)
         mirror.page_delay_s = 0.3  # a crawl that lasts long enough to be interrupted
         proc = crawler.start("crawl", log=tmp_path / "crawler.log")
@@ -53,11 +54,16 @@ def test_broker_outage_mid_crawl_loses_no_article(
             wait_for(lambda: metric_sum(crawler.metrics(),
                                         "lznews_crawler_publish_failures_total") >= 1,
                      60, "publishes failing during the outage")
+            # Failing longer than LZNEWS_UNHEALTHY_AFTER_S: /healthz says so, with the reason.
+            state = wait_for(lambda: not (h := health(crawler.metrics_port))["ok"] and h, 60,
+                             "/healthz to report the failing broker")
+            assert state["kafka_failing_for_s"] > 2 and state["kafka_last_error"]
             at_cut = published()
             proxy.restore()
             want = {u for urls in expected["published"].values() for u in urls}
             assert at_cut < len(want), "the crawl finished before the outage"
             wait_for(lambda: published() >= len(want), 120, "the crawl to finish after it")
+            assert health(crawler.metrics_port)["ok"]
             records = read_topic(settings, RAW_PAGES, want=len(want), timeout_s=30)
             # At least once: a record the broker wrote but whose ack the cut swallowed may
             # come twice; consumers are idempotent by key (DESIGN.md).

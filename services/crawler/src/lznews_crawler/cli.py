@@ -98,10 +98,15 @@ def run(mode: Mode, since: date | None = None, max_pages: int | None = None) -> 
 
     def health() -> tuple[bool, dict[str, Any]]:
         crawler, pub = holder.get("crawler"), holder.get("publisher")
+        failing = pub.failing_for() if pub else None
         detail = {"mode": mode, "sites": [x.name for x in owned],
                   "kafka_last_ack": pub.last_ack if pub else None,
-                  "kafka_last_error": pub.last_error if pub else "not connected"}
-        return bool(crawler is not None and crawler.crawling), detail
+                  "kafka_last_error": pub.last_error if pub else "not connected",
+                  "kafka_failing_for_s": None if failing is None else round(failing, 1)}
+        # Pages Kafka refuses stay pending (fetched again later): right for a while, but not
+        # for ever behind a healthy face.
+        stuck = failing is not None and failing > s.unhealthy_after_s
+        return bool(crawler is not None and crawler.crawling) and not stuck, detail
 
     port = s.metrics_port or s.crawler_metrics_port
     metrics = MetricsServer(s.metrics_host, port, health).start()

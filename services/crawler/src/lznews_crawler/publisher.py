@@ -22,6 +22,7 @@ class Publisher:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kafka-send")
         self.last_ack: float | None = None
         self.last_error: str | None = None
+        self.failing_since: float | None = None  # monotonic, first failure in a row
 
     def send(self, topic: str, key: bytes, value: bytes) -> Deferred[Any]:
         from twisted.internet import reactor  # imported late: Scrapy chooses the reactor
@@ -29,11 +30,12 @@ class Publisher:
         d: Deferred[Any] = Deferred()
 
         def ok(metadata: Any) -> None:
-            self.last_ack, self.last_error = time.time(), None
+            self.last_ack, self.last_error, self.failing_since = time.time(), None, None
             reactor.callFromThread(d.callback, metadata)  # type: ignore[attr-defined]
 
         def failed(exc: BaseException) -> None:
             self.last_error = repr(exc)
+            self.failing_since = self.failing_since or time.monotonic()
             reactor.callFromThread(d.errback, Failure(exc))  # type: ignore[attr-defined]
 
         def work() -> None:
@@ -47,6 +49,11 @@ class Publisher:
 
         self._pool.submit(work)
         return d
+
+    def failing_for(self) -> float | None:
+        """Seconds Kafka has refused every page (None while it takes them)."""
+        since = self.failing_since
+        return None if since is None else time.monotonic() - since
 
     def close(self, timeout_s: float = 10.0) -> None:
         self._pool.shutdown(wait=True)
