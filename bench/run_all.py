@@ -25,6 +25,9 @@ BENCHMARKS = (
      ["bench/bench_crawler.py", "--articles", "200"]),
     ("Normaliser pipeline", "pages/s of the pipeline in one process, share of time per stage",
      ["bench/bench_normalizer.py", "--pages", "300"]),
+    ("Hostile pages", "seconds and peak RSS of `lznews-normalize` on each generated hostile page "
+     "(bench/hostile_corpus.py); the budget is 5 s and 500 MB a page",
+     ["bench/bench_hostile.py"]),
     ("Indexer", "documents/s through the indexer beside a plain helpers.bulk",
      ["bench/bench_indexer.py", "--docs", "2000"]),
     ("End to end", "normaliser worker throughput; fetch-to-searchable freshness under load",

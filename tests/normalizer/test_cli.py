@@ -35,3 +35,17 @@ def test_site_guess() -> None:
     assert guess_site("http://www.lzbs.com.cn/lanzhounews/2025-04/10/c.htm") == "lzbs"
     assert guess_site("http://gansu.people.com.cn/n2/x.html") == "people_gansu"
     assert guess_site("http://big5.china.com.cn/gate/big5/x") == "china_com_cn"
+
+
+def test_cli_refuses_a_url_that_is_not_http(capsys, tmp_path) -> None:
+    page = FIXTURES / next(iter(PAGES))
+    for url in ("javascript:alert(1)", "file:///etc/passwd", "http:///no-host", "/relative",
+                "http://a.cn/\x1b]0;owned\x07"):
+        try:
+            main([str(page), "--url", url])
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"{url!r} was accepted")
+        err = capsys.readouterr().err
+        assert "not an absolute http(s) URL" in err and "Traceback" not in err

@@ -60,13 +60,18 @@ def test_wrong_charset_header(name: str, charset: str) -> None:
     outcome(raw)
 
 
-def test_pages_over_the_size_limit_are_rejected_quickly() -> None:
-    big = ("<html><body><div>" + PARA * (10_000_000 // len(PARA.encode())) + "</div></body></html>")
+def test_pages_over_the_size_limit_are_truncated_not_lost() -> None:
+    """A very long real document is indexed in part (and says so), not dead-lettered."""
+    big = ("<html><head><title>兰州科技新闻</title></head><body><div>"
+           + PARA * (10_000_000 // len(PARA.encode())) + "</div></body></html>")
     data = big.encode("utf-8")
     assert len(data) > MAX_PAGE_BYTES
-    with pytest.raises(StageError) as exc:
-        normalize(raw_page(data, content_type="text/html; charset=utf-8"))
-    assert exc.value.stage == "decode" and "too large" in exc.value.reason
+    a = normalize(raw_page(data, content_type="text/html; charset=utf-8"))
+    assert a["title"] == "兰州科技新闻"
+    assert a["quality"]["truncated_bytes"] >= len(data) - MAX_PAGE_BYTES
+    assert a["quality"]["truncated_chars"] > 0
+    assert a["body"].startswith("兰州市科技局支持科技项目")
+    assert a["quality"]["replacement_chars"] == 0  # cut between characters, not inside one
 
 
 def test_10mb_page_of_inline_scripts_still_processed() -> None:

@@ -30,10 +30,20 @@ def guess_site(url: str) -> str:
     return host or "unknown"
 
 
+def page_url(value: str) -> str:
+    """An absolute http(s) URL with a host: what the crawler would have fetched."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(
+            ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise argparse.ArgumentTypeError(f"not an absolute http(s) URL: {value!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="lznews-normalize", description=__doc__)
     ap.add_argument("file", help="saved page (raw bytes as fetched)")
-    ap.add_argument("--url", required=True, help="URL the page was fetched from")
+    ap.add_argument("--url", required=True, type=page_url,
+                    help="URL the page was fetched from (absolute http or https)")
     ap.add_argument("--content-type", default=None, help="Content-Type header value, if known")
     ap.add_argument("--site", default=None, help="site key (default: guessed from the URL)")
     args = ap.parse_args(argv)

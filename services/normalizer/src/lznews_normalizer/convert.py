@@ -56,7 +56,8 @@ def _changed_ratio(before: str, after: str) -> float:
     if not han:
         return 0.0
     if len(before) != len(after):  # phrase conversion changed lengths: compare as multisets
-        changed = sum(1 for c in set(before) if HAN_RE.match(c) and c not in after)
+        kept = set(after)  # a set: `c in after` per distinct character is quadratic
+        changed = sum(1 for c in set(before) if HAN_RE.match(c) and c not in kept)
         return changed / han
     changed = sum(1 for a, b in zip(before, after, strict=True) if a != b)
     return changed / han

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
+from .repair import strip_controls
+
 # Labels that sites use for a narrower charset than the bytes really need.
 _SUPERSETS = {
     "gb2312": "gb18030",
@@ -54,6 +56,7 @@ class Decoded:
     method: str  # bom | header | meta | detected | fallback
     replacements: int  # undecodable byte sequences replaced by U+FFFD
     ncr_resolved: int  # &#NNNN; references turned into characters
+    control_chars: int = 0  # control characters and terminal escape sequences removed
 
 
 def normalize_label(label: str | None) -> str | None:
@@ -120,7 +123,8 @@ def _detect(data: bytes) -> str | None:
 
 
 def decode(data: bytes, content_type: str | None = None) -> Decoded:
-    """Decode page bytes; never raises on bad bytes (they become U+FFFD and are counted)."""
+    """Decode page bytes; never raises on bad bytes (they become U+FFFD and are counted).
+    Control characters and terminal escapes are removed (and counted)."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
             text, bad = _lenient(data[len(bom) :], enc)
@@ -164,8 +168,10 @@ def decode(data: bytes, content_type: str | None = None) -> Decoded:
 
 
 def _finish(text: str, encoding: str, method: str, bad: int) -> Decoded:
+    # Controls go before parsing: libxml2 turns NUL into U+FFFD and keeps ESC/BEL in the text.
+    text, controls = strip_controls(text)
     text, ncrs = resolve_ncrs(text)
-    return Decoded(text, encoding, method, bad, ncrs)
+    return Decoded(text, encoding, method, bad, ncrs, controls)
 
 
 def unescape_entities(text: str) -> str:

@@ -18,6 +18,17 @@ from typing import Protocol
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 
+# The POS tagger reads at most MAX_TAGGED_CHARS of a body (the regex rules read all of it), and
+# jieba's HMM, which finds words outside the dictionary (new names), at most HMM_BUDGET of
+# those: it costs about 0.25 ms a character on text that forms no dictionary words, so one
+# paragraph of 60,000 such characters took 30 s. Real articles send it a few hundred.
+MAX_TAGGED_CHARS = 100_000
+HMM_BUDGET = 2_500
+PIECE = 1_000  # text tagged per call: bounds how far one paragraph can overrun the HMM budget
+# Characters jieba joins into one block; a piece ending after any other character is tagged
+# exactly as it is inside the whole text.
+_BLOCK_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._\r")
+
 
 class Tagger(Protocol):
     def tag(self, text: str) -> list[tuple[str, str]]:
@@ -106,11 +117,57 @@ class JiebaTagger:
         self._lock = threading.Lock()
 
     def tag(self, text: str) -> list[tuple[str, str]]:
+        """(word, POS) pairs; past HMM_BUDGET characters of HMM work, dictionary words only."""
+        out: list[tuple[str, str]] = []
+        hmm_left = HMM_BUDGET
         with self._lock:  # jieba's lazy structures are not thread-safe
-            return [(p.word, p.flag) for p in self._pos.cut(text)]
+            if len(text) <= HMM_BUDGET:  # the HMM cannot read more than all of it
+                return [(p.word, p.flag) for p in self._pos.cut(text)]
+            for piece in pieces(text, PIECE):
+                hmm = hmm_left > 0
+                tokens = [(p.word, p.flag) for p in self._pos.cut(piece, HMM=hmm)]
+                if hmm:
+                    hmm_left -= self._hmm_chars(tokens)
+                out.extend(tokens)
+        return out
+
+    def _hmm_chars(self, tokens: list[tuple[str, str]]) -> int:
+        """Characters the HMM read, as jieba chooses them: runs of 2+ Han characters that the
+        dictionary could only cut into single characters (the HMM's output is rarely a
+        dictionary word, so runs of single or unknown words show where it ran)."""
+        used = run = 0
+        freq = self._tokenizer.FREQ
+        for word, _ in tokens:
+            if (len(word) == 1 or not freq.get(word)) and "\u4e00" <= word[:1] <= "\u9fd5":
+                run += len(word)
+                continue
+            used += run if run >= 2 else 0
+            run = 0
+        return used + (run if run >= 2 else 0)
 
     def freq(self, word: str) -> int:
         return self._tokenizer.FREQ.get(word, 0)
+
+
+def _joins(c: str) -> bool:
+    return c in _BLOCK_CHARS or "\u4e00" <= c <= "\u9fd5"  # jieba's Han range
+
+
+def pieces(text: str, size: int) -> list[str]:
+    """`text` cut into pieces of at most `size` characters, each cut made after a character
+    jieba does not join into a word block (punctuation, space, newline) when the piece has one:
+    then tagging the pieces one by one gives the tokens of tagging the whole text."""
+    out, start, n = [], 0, len(text)
+    while start < n:
+        end = min(start + size, n)
+        if end < n:
+            cut = end
+            while cut > start and _joins(text[cut - 1]):
+                cut -= 1
+            end = cut if cut > start else end  # no separator at all: a hard cut
+        out.append(text[start:end])
+        start = end
+    return out
 
 
 _default: JiebaTagger | None = None
@@ -185,9 +242,11 @@ _NOT_PEOPLE = set(
 
 _BOOK = re.compile(r"《([^《》]{1,120})》")
 _ALIAS = re.compile(r"简称\s*[“\"]?\s*《([^《》]{1,30})》")
+# At most 16 digits (10^16 yuan is past any budget): a run of 500,000 digits before 元 made a
+# Decimal that int() refused to convert.
 _AMOUNT = re.compile(
-    r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)(?P<approx>多|余)?(?P<unit>万亿|千亿|百亿|亿|千万|百万|万|千)?"
-    r"(?P<approx2>多|余)?元"
+    r"(?<![\d.])(?P<num>\d{1,16}(?:\.\d{1,8})?)(?P<approx>多|余)?"
+    r"(?P<unit>万亿|千亿|百亿|亿|千万|百万|万|千)?(?P<approx2>多|余)?元"
 )
 _UNITS = {None: 1, "千": 10**3, "万": 10**4, "百万": 10**6, "千万": 10**7, "亿": 10**8,
           "百亿": 10**10, "千亿": 10**11, "万亿": 10**12}
@@ -220,8 +279,9 @@ def policy_documents(text: str) -> list[str]:
     aliases = set(_ALIAS.findall(text))
     docs = _dedup([d.strip() for d in _BOOK.findall(text)])
     # A short title that ends a longer one (《方案》 after 《…平台方案》) is a back-reference.
-    return [d for d in docs if d not in aliases
-            and not (len(d) <= 4 and any(o != d and o.endswith(d) for o in docs))]
+    # (A set of endings, not a scan of all titles per title: pages can hold thousands.)
+    endings = {o[-k:] for o in docs for k in range(1, 5) if len(o) > k}
+    return [d for d in docs if d not in aliases and not (len(d) <= 4 and d in endings)]
 
 
 def amounts(text: str) -> list[dict[str, object]]:
@@ -279,8 +339,9 @@ def _people(text: str, tokens: list[tuple[str, str]], known: list[str]) -> list[
         if (prev in _PERSON_PREV or nxt in _PERSON_NEXT) and word not in _NOT_PEOPLE:
             names.append(word)
     unique = _dedup(names)
+    known_set = set(unique)
     # "和林铎" when "林铎" is known: a conjunction glued to a name.
-    return [n for n in unique if not (n[0] in "和与及跟同" and n[1:] in unique)]
+    return [n for n in unique if not (n[0] in "和与及跟同" and n[1:] in known_set)]
 
 
 def extract_entities(body: str, tagger: Tagger | None = None,
@@ -288,7 +349,7 @@ def extract_entities(body: str, tagger: Tagger | None = None,
     """Entities of a cleaned simplified body (one paragraph per line)."""
     tagger = tagger or default_tagger()
     gaz = gazetteer()
-    tokens = tagger.tag(body)
+    tokens = tagger.tag(body[:MAX_TAGGED_CHARS])
     places: list[str] = []
     orgs: list[str] = []
     for m in gaz.pattern.finditer(body):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from itertools import islice
 
 from lxml import etree, html
 
@@ -19,7 +20,18 @@ from .metadata import EN_DATE_RE
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
-_WS = re.compile(r"[ \t\r\f\v\u00a0\u2002\u2003\u2009\u200b\u3000\ufeff]+")
+# Every kind of whitespace but the newline (and zero-width spaces): a line never holds a run of
+# spaces, which keeps each `\s*` in the line rules below matching in constant time.
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and c != "\n")
+_WS = re.compile(f"[{re.escape(_SPACES)}\u200b\ufeff]+")
+# Elements of a page that are read at all: each costs every walk over the tree (a 4 MB page of
+# <br> is a million of them). Real pages have a few thousand; the rest of a page is cut off.
+MAX_ELEMENTS = 100_000
+_OPEN_TAG = re.compile(r"<[A-Za-z]")
+# More elements than this and trafilatura is not run (its extraction is quadratic in the element
+# count: 50,000 headings take it 20 s); the densest-block rule extracts instead. Real article
+# pages have at most a few thousand elements.
+MAX_TRAFILATURA_ELEMENTS = 10_000
 
 _SKIP_TAGS = {"script", "style", "noscript", "template", "head", "select", "option", "iframe",
               "svg", "object", "embed", "textarea", "button", "form"}
@@ -39,20 +51,55 @@ def han_count(text: str) -> int:
 # --- parsing ---------------------------------------------------------------------------------
 
 
-def parse_html(text: str) -> html.HtmlElement:
-    """Parse leniently; libxml2 caps nesting depth, which keeps hostile pages bounded."""
+@dataclass(frozen=True)
+class Parsed:
+    root: html.HtmlElement
+    depth_cut: str | None  # where libxml2's nesting limit stopped the parse, if it did
+    elements: int
+
+
+MAX_DEPTH = 256  # libxml2's nesting limit without XML_PARSE_HUGE
+
+
+def parse_page(text: str) -> Parsed:
+    """Parse leniently. libxml2 stops at MAX_DEPTH nested elements, which keeps hostile pages
+    bounded but drops the rest of the page: `depth_cut` says where that happened."""
     if not text.strip():
         raise StageError("extract", "empty document")
     # Encoding declarations are meaningless on str input and make lxml refuse it.
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    parser = html.HTMLParser(remove_comments=True, remove_pis=True)
     try:
-        parser = html.HTMLParser(remove_comments=True, remove_pis=True)
         root = html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError, etree.XMLSyntaxError) as exc:
         raise StageError("extract", f"unparseable HTML: {exc}") from exc
     if root is None:
         raise StageError("extract", "unparseable HTML")
-    return root
+    cut = next((f"line {e.line}, column {e.column}" for e in parser.error_log
+                if "Excessive depth" in e.message), None)
+    return Parsed(root, cut, int(root.xpath("count(//*)")))
+
+
+def parse_html(text: str) -> html.HtmlElement:
+    return parse_page(text).root
+
+
+def cut_elements(text: str, limit: int = MAX_ELEMENTS) -> str:
+    """`text` up to the start tag of element number `limit` + 1 (all of it if it has fewer)."""
+    m = next(islice(_OPEN_TAG.finditer(text), limit, None), None)
+    return text if m is None else text[: m.start()]
+
+
+def cap_lines(lines: list[str], max_lines: int, max_chars: int) -> tuple[list[str], int]:
+    """The first lines within both bounds (the last one cut to fit), and how many characters
+    were left out."""
+    out, size = [], 0
+    for line in lines[:max_lines]:
+        if size >= max_chars:
+            break
+        out.append(line[: max_chars - size])
+        size += len(out[-1])
+    return out, sum(map(len, lines)) - size
 
 
 def _norm_line(s: str) -> str:
@@ -88,7 +135,8 @@ def html_lines(root: html.HtmlElement) -> list[str]:
                 parts.append("\n")
             if el.tail:
                 parts.append(el.tail)
-    lines = (_norm_line(s) for s in "".join(parts).split("\n"))
+    # filter(None, ...) drops the empty strings between consecutive breaks at C speed.
+    lines = (_norm_line(s) for s in filter(None, "".join(parts).split("\n")))
     return [ln for ln in lines if ln]
 
 
@@ -99,21 +147,38 @@ def has_prose(lines: list[str], root: html.HtmlElement) -> bool:
     """A main-text paragraph of PROSE_HAN+ Han characters that is not a link's text. Listing
     items are headlines (rarely over 40 characters); a short notice on a portal page heavy with
     links still has one such paragraph."""
-    long_lines = [ln for ln in lines if han_count(ln) >= PROSE_HAN]
+    long_lines = {re.sub(r"\s+", "", ln) for ln in lines if han_count(ln) >= PROSE_HAN}
     if not long_lines:
         return False
-    anchors = {re.sub(r"\s+", "", a.text_content()) for a in root.iter("a")}
-    return any(re.sub(r"\s+", "", ln) not in anchors for ln in long_lines)
+    # An anchor with more text than any line (before its spaces go) is none of them: stop
+    # reading it there, or links nested in links read the page once per level.
+    limit = 4 * max(map(len, long_lines)) + 1_000
+    anchors = {re.sub(r"\s+", "", t) for a in root.iter("a") if (t := _text_upto(a, limit))}
+    return any(ln not in anchors for ln in long_lines)
 
 
-def anchor_han_ratio(root: html.HtmlElement) -> float:
-    """Share of the page's Han characters that sit inside links (listing pages are mostly links)."""
+def _text_upto(el: html.HtmlElement, limit: int) -> str | None:
+    """el.text_content(), or None once it is longer than `limit`."""
+    parts, size = [], 0
+    for part in el.itertext():
+        size += len(part)
+        if size > limit:
+            return None
+        parts.append(part)
+    return "".join(parts)
+
+
+def anchor_han_ratio(root: html.HtmlElement, lines: list[str] | None = None) -> float:
+    """Share of the page's Han characters that sit inside links (listing pages are mostly links).
+    `lines`: html_lines(root), if already made (the same lines as the <body>'s)."""
     body = root.find("body")
     scope = body if body is not None else root
-    total = han_count(" ".join(html_lines(scope)))
+    total = han_count(" ".join(lines if lines is not None else html_lines(scope)))
     if not total:
         return 0.0
-    linked = sum(han_count(a.text_content()) for a in scope.iter("a"))
+    # Links nest (through other elements): the outermost ones hold all linked text, once.
+    linked = sum(han_count(a.text_content()) for a in scope.iter("a")
+                 if next(a.iterancestors("a"), None) is None)
     return linked / total
 
 
@@ -148,17 +213,32 @@ def _trafilatura_lines(text: str) -> list[str]:
     return lines
 
 
+_BLOCKS = {"div", "td", "article", "section", "body", "main"}
+_SCORED = {"p", "br", "span", "font", "strong", "div"}
+
+
+def _subtree_han(root: html.HtmlElement) -> dict[html.HtmlElement, int]:
+    """Han characters in each element's text_content(), all counted in one pass (calling
+    text_content() per element costs the nesting depth times the text)."""
+    totals: dict[html.HtmlElement, int] = {}
+    for _, el in etree.iterwalk(root, events=("end",)):
+        n = han_count(el.text) if el.text else 0
+        for child in el:
+            n += totals.get(child, 0) + (han_count(child.tail) if child.tail else 0)
+        totals[el] = n
+    return totals
+
+
 def _densest_block(root: html.HtmlElement) -> html.HtmlElement:
     """Element whose direct children carry the most non-link Han text (fallback extractor)."""
+    subtree = _subtree_han(root)
     best, best_score = root, 0
-    for el in root.iter("div", "td", "article", "section", "body", "main"):
+    for el in root.iter(*_BLOCKS):
         score = 0
         for child in el:
             tag = child.tag if isinstance(child.tag, str) else ""
-            if tag in ("p", "br", "span", "font", "strong", "div") and tag != "a":
-                if tag == "div" and len(child):
-                    continue
-                score += han_count(child.text_content())
+            if tag in _SCORED and not (tag == "div" and len(child)):
+                score += subtree.get(child, 0)
             if child.tail:
                 score += han_count(child.tail)
         if el.text:
@@ -177,11 +257,16 @@ class Extracted:
 FALLBACK_FACTOR = 3
 
 
-def extract_main(text: str, root: html.HtmlElement, min_han: int = 50) -> Extracted:
-    """Article lines: trafilatura first, our densest-block rule when it finds too little."""
+def extract_main(text: str, root: html.HtmlElement, min_han: int = 50,
+                 elements: int | None = None) -> Extracted:
+    """Article lines: trafilatura first, our densest-block rule when it finds too little (or
+    when the page has too many elements for trafilatura to finish in time)."""
     lines: list[str] = []
+    if elements is None:
+        elements = int(root.xpath("count(//*)"))
     try:
-        lines = _trafilatura_lines(text)
+        if elements <= MAX_TRAFILATURA_ELEMENTS:
+            lines = _trafilatura_lines(text)
     except (RecursionError, ValueError, TypeError, etree.LxmlError):
         lines = []
     got = han_count("".join(lines))
@@ -243,12 +328,13 @@ _COPY_NOTICE = re.compile(
 )
 _NAME = rf"[{HAN}·]{{2,4}}"
 _NAMES = rf"{_NAME}(?:[\s、,，;；]+{_NAME})*"
+# `(?:\s*[:：])?\s*`, not `\s*[:：]?\s*`: two adjacent \s* backtrack quadratically.
 _REPORTER = re.compile(
     rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|摄影|实习生)"
-    rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
+    rf"(?:\s*[:：])?\s*(?P<names>{_NAMES})\s*$"
 )
 _EDITOR = re.compile(
-    rf"^[(（\[【]?\s*(?:责任编辑|责编|编辑|审核|校对|审校|终审|初审|复审|编审)\s*[:：]?\s*"
+    rf"^[(（\[【]?\s*(?:责任编辑|责编|编辑|审核|校对|审校|终审|初审|复审|编审)(?:\s*[:：])?\s*"
     rf"(?P<names>{_NAMES})\s*[)）\]】]?$"
 )
 _SOURCE_LINE = re.compile(r"^(?:文章|信息|稿件)?来源\s*[:：]")
@@ -287,11 +373,11 @@ def is_spam(line: str) -> bool:
 
 def strip_spam_segments(line: str) -> tuple[str, bool]:
     """Cut a run of spam segments appended to an otherwise normal line."""
-    segments = re.split(r"(?<=[,，、。;；])", line)
-    keep = list(segments)
+    keep = re.split(r"(?<=[,，、。;；])", line)
     tail: list[str] = []
     while keep and _SPAM_RE.search(keep[-1]):
-        tail.insert(0, keep.pop())
+        tail.append(keep.pop())
+    tail.reverse()  # appended from the end: popping into the front would be quadratic
     if len(tail) >= 2 and is_spam("".join(tail)):
         return "".join(keep).rstrip(",， "), True
     return line, False

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from itertools import islice
 from urllib.parse import urlsplit
 
 from lxml import html
@@ -17,9 +18,19 @@ from lxml import html
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CST = timezone(timedelta(hours=8))
 
+# Bounds on page text that a rule reads. A longer string cannot be what the rule looks for, and
+# some rules (site-suffix stripping, \W+$) backtrack quadratically in the length of what they
+# are given: a <title> of 30,000 dashes took 20 s.
+MAX_TITLE_CHARS = 300  # headlines, <title>s with site names and og:titles are under 200
+MAX_META_CHARS = 1_000  # a <meta> date, source or title value
+MAX_SIGNER_CHARS = 60  # an issuing body's name on its own line (joint issuers included)
+MAX_CANDIDATES = 20  # headings / meta titles / title-classed elements read, each
+
+# No two unbounded `\s*` may touch (`\s*[:：]?\s*`, `\s*日?(?:\s*...`): on a run of spaces
+# they backtrack quadratically. Each optional part carries its own leading `\s*` instead.
 _DATE = (
     r"(?<![\d.])(?P<y>(?:19|20)\d{2}|\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*"
-    r"(?P<d>\d{1,2})(?!\d)\s*日?"
+    r"(?P<d>\d{1,2})(?!\d)(?:\s*日)?"
     r"(?:\s*(?P<H>\d{1,2})\s*[:：时]\s*(?P<M>\d{2})(?:\s*[:：分]\s*(?P<S>\d{2}))?)?"
 )
 DATE_RE = re.compile(_DATE)
@@ -31,13 +42,15 @@ EN_DATE_RE = re.compile(
     re.I,
 )
 _PUBLISH_LABEL = re.compile(
-    rf"(?:发布时间|发布日期|发稿时间|发表时间|更新时间|生成日期|Date|时间|日期)\s*[:：]?\s*{_DATE}",
+    rf"(?:发布时间|发布日期|发稿时间|发表时间|更新时间|生成日期|Date|时间|日期)(?:\s*[:：])?\s*{_DATE}",
     re.I,
 )
-_WRITTEN_LABEL = re.compile(rf"(?:成文日期|发文日期|印发日期)\s*[:：]?\s*{_DATE}")
+_WRITTEN_LABEL = re.compile(rf"(?:成文日期|发文日期|印发日期)(?:\s*[:：])?\s*{_DATE}")
 _COMPACT_DATE = re.compile(r"^(?P<y>(?:19|20)\d{2})(?P<md>\d{2,4})$")
+# Two Han characters before the suffix suffice for a search (`{2,}` says the same but tries
+# every start against the whole Han run after it: quadratic on a long run).
 _SIGNER = re.compile(
-    rf"[{HAN}]{{2,}}(?:办公厅|办公室|人民政府|委员会|政府|局|厅|委|办|院|部|中心)$"
+    rf"[{HAN}]{{2}}(?:办公厅|办公室|人民政府|委员会|政府|局|厅|委|办|院|部|中心)$"
 )
 _URL_DATES = (
     re.compile(r"/(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})/(?P<d>\d{1,2})/"),  # /2024-11/20/
@@ -66,18 +79,20 @@ _OUTLET = re.compile(rf"(?<![{HAN}])[{HAN}]{{2,10}}(?:网|报|社|电视台|广�
 _OUTLET_OPENING = re.compile(rf"^\s*【([{HAN}]{{2,10}}(?:网|报|社|电视台|客户端))】")
 _REPORTER = re.compile(
     rf"^[□■◎●▲\s]*(?:[{HAN}]{{0,14}}?)(?:记者|通讯员|文/图|文图|撰稿|实习生)"
-    rf"\s*[:：]?\s*(?P<names>{_NAMES})\s*$"
+    rf"(?:\s*[:：])?\s*(?P<names>{_NAMES})\s*$"
 )
 # 作者：南方周末记者 雍兴中 姜世离 南方周末实习生 朱亮韬 — outlets and roles between the names.
 _BYLINE = re.compile(rf"(?:^|\s)(?:作者|记者)\s*[:：]\s*(?P<names>[{HAN}·\s、,，;；/]{{2,60}})")
 # A credit inside the body: （记者 张淼淼）, (香港文汇报 记者 颜晋杰 文森), 记者邓厚仁报道.
+# The names start with a non-space: the \s* before them already took the spaces (three
+# overlapping whitespace quantifiers made '（记者' + 1,000 spaces take a minute).
 _CREDIT = re.compile(
-    rf"[(（]\s*(?:[{HAN}]{{0,12}}\s*)?(?:记者|通讯员)\s*[:：]?\s*(?P<names>[{HAN}·\s、,，]{{2,30}}?)"
-    rf"\s*[)）]|记者\s*(?P<names2>{_NAME})\s*报道"
+    rf"[(（]\s*(?:[{HAN}]{{1,12}}\s*)?(?:记者|通讯员)(?:\s*[:：])?\s*"
+    rf"(?P<names>[{HAN}·、,，][{HAN}·\s、,，]{{1,29}}?)\s*[)）]|记者\s*(?P<names2>{_NAME})\s*报道"
 )
 # A label whose names sit on the next line of the page (网络编辑: / 瓦特).
 _LABEL_ALONE = re.compile(
-    r"(?:编辑|责编|作者|记者|发布时间|发布日期|生成日期|成文日期|发文日期)\s*[:：]?\s*$"
+    r"(?:编辑|责编|作者|记者|发布时间|发布日期|生成日期|成文日期|发文日期)(?:\s*[:：])?\s*$"
 )
 _LABEL_WORDS = re.compile(r"(?:责任编辑|网络编辑|责编|编辑|来源|时间|发布).*$")
 _DATELINE = re.compile(
@@ -85,7 +100,7 @@ _DATELINE = re.compile(
     rf"|^(?:本报讯|本网讯|讯)\s*[(（]\s*(?P<inner2>[^)）]{{2,40}})[)）]"
 )
 _EDITOR = re.compile(
-    rf"(?:责任编辑|责编|编辑)\s*[:：]?\s*(?P<names>{_NAMES})\s*(?=$|[)）\]】|｜\s])"
+    rf"(?:责任编辑|责编|编辑)(?:\s*[:：])?\s*(?P<names>{_NAMES})\s*(?=$|[)）\]】|｜\s])"
 )
 _DOC_NUMBER = re.compile(
     rf"[{HAN}]{{1,12}}\s*[〔\[［【(（]\s*(?:19|20)\d{{2}}\s*[〕\]］】)）]\s*\d{{1,4}}\s*号"
@@ -187,16 +202,18 @@ def _meta_content(root: html.HtmlElement | None, names: Iterable[str]) -> list[s
     out = []
     for el in root.iter("meta"):
         key = (el.get("name") or el.get("property") or el.get("itemprop") or "").lower()
-        if key in wanted and el.get("content"):
-            out.append(el.get("content").strip())
+        content = (el.get("content") or "").strip()
+        if key in wanted and content and len(content) <= MAX_META_CHARS:
+            out.append(content)
     return out
 
 
 def closing_date(lines: list[str], latest: date | None = None) -> datetime | None:
     """The date under the issuing body's name that closes a government notice."""
     for i in range(len(lines) - 1, 0, -1):
-        line = lines[i].strip()
-        if not _SIGNER.search(lines[i - 1].strip()) or len(line) > 20:
+        line, signer = lines[i].strip(), lines[i - 1].strip()
+        # Lengths first: the regex need not read a paragraph to learn it is no signature.
+        if len(line) > 20 or len(signer) > MAX_SIGNER_CHARS or not _SIGNER.search(signer):
             continue
         dt = parse_compact_date(line, latest)
         if dt is None:
@@ -251,7 +268,12 @@ def published_at(page_lines: list[str], info_lines: list[str], url: str,
 
 
 def strip_site_affixes(title: str) -> str:
-    """'标题--甘肃频道--人民网' -> '标题'; '新华社客户端 | 标题' -> '标题'."""
+    """'标题--甘肃频道--人民网' -> '标题'; '新华社客户端 | 标题' -> '标题'.
+
+    Titles over MAX_TITLE_CHARS are returned as they are (the affix rules are quadratic in the
+    length, and no headline is that long)."""
+    if len(title) > MAX_TITLE_CHARS:
+        return title
     title = _EDITION.sub("", title.strip())
     for _ in range(4):
         m = _SUFFIX.search(title)
@@ -264,8 +286,21 @@ def strip_site_affixes(title: str) -> str:
     return title.strip()
 
 
-def _text(el: html.HtmlElement) -> str:
-    return re.sub(r"\s+", " ", el.text_content()).strip()
+def _short_text(el: html.HtmlElement) -> str:
+    """An element's text if it can be a headline, else "" (read no further than that)."""
+    parts, size = [], 0
+    for part in el.itertext():
+        size += len(part)
+        if size > 4 * MAX_TITLE_CHARS:  # leaves room for whitespace that collapses
+            return ""
+        parts.append(part)
+    text = re.sub(r"\s+", " ", "".join(parts)).strip()
+    return text if len(text) <= MAX_TITLE_CHARS else ""
+
+
+def _bounded(title: str) -> str:
+    title = title.strip()
+    return title if len(title) <= MAX_TITLE_CHARS else ""
 
 
 # A <title> that names the site, not the story (中国-印尼经贸合作网, 法拍屋查询系统, … DAILY NEWS).
@@ -283,16 +318,19 @@ def extract_title(root: html.HtmlElement | None, fix: Callable[[str], str] = str
     another one contains (og:title 'Site(Headline)' and a heading 'Headline') wins."""
     if root is None:
         return None
-    raw_title = root.findtext(".//title") or ""
-    page_title = fix(strip_site_affixes(fix(raw_title))) if raw_title.strip() else ""
+    # A "title" longer than MAX_TITLE_CHARS is no title (30,000 dashes, a page in a heading).
+    raw_title = _bounded(root.findtext(".//title") or "")
+    page_title = fix(strip_site_affixes(fix(raw_title))) if raw_title else ""
     squeeze = lambda s: re.sub(r"\s+", "", s)  # noqa: E731
-    candidates = [_text(el) for el in root.iter("h1")]
+    first = lambda items: islice(items, MAX_CANDIDATES)  # noqa: E731
+    candidates = [_short_text(el) for el in first(root.iter("h1"))]
     # Meta titles often repeat the <title>'s site suffix: cut it like the <title>'s.
-    candidates += [strip_site_affixes(fix(m))
-                   for m in _meta_content(root, ("ArticleTitle", "og:title"))]
-    candidates += [_text(el) for el in
-                   root.xpath('//*[contains(@class, "title") and not(self::title)]')]
-    cands = [c for c in map(fix, candidates) if len(re.findall(f"[{HAN}]", c)) >= 4]
+    candidates += [strip_site_affixes(fix(m)) for m in
+                   first(map(_bounded, _meta_content(root, ("ArticleTitle", "og:title"))))]
+    candidates += [_short_text(el) for el in
+                   first(root.xpath('//*[contains(@class, "title") and not(self::title)]'))]
+    cands = [c for c in map(fix, filter(None, candidates))
+             if len(re.findall(f"[{HAN}]", c)) >= 4]
     if page_title and not _site_name_like(page_title):
         for cand in cands:
             c, t = squeeze(cand), squeeze(page_title)
@@ -304,8 +342,8 @@ def extract_title(root: html.HtmlElement | None, fix: Callable[[str], str] = str
     if agreed or cands:
         return (agreed or cands)[0]
     for tag in ("h2", "h3"):
-        for el in root.iter(tag):
-            cand = fix(_text(el))
+        for el in first(root.iter(tag)):
+            cand = fix(_short_text(el))
             if len(re.findall(f"[{HAN}]", cand)) >= 6:
                 return cand
     return page_title or None
@@ -334,7 +372,8 @@ def _joined_labels(lines: list[str]) -> list[str]:
     """Lines, with a label that ends its line joined to the next line (its value)."""
     out = []
     for i, line in enumerate(lines):
-        if _LABEL_ALONE.search(line) and i + 1 < len(lines):
+        # The label ends the line: its last characters are all the rule needs to read.
+        if i + 1 < len(lines) and _LABEL_ALONE.search(line[-24:]):
             line = f"{line} {lines[i + 1]}"
         out.append(line)
     return out

@@ -1,4 +1,4 @@
-"""Text repairs: pinyin annotations, GBK mojibake fragments, spacing around punctuation.
+"""Text repairs: control characters, pinyin annotations, GBK mojibake fragments, spacing.
 
 Some sites run pages through a "pinyin helper" that writes 創(chuàng)新; when such a page is later
 re-encoded badly, characters turn into '?' and the helper's parentheses get eaten
@@ -41,6 +41,19 @@ _SPACE_BEFORE_PUNCT = re.compile(
 # Not after closing quotes/brackets: titles use "“双轮驱动” 为城市" as a separator.
 _SPACE_AFTER_PUNCT = re.compile(f"(?<=[。，、；：！？“‘《（【]) +(?=[{HAN}0-9])")
 _PLAUSIBLE_PUNCT = set("。，、；：？！“”‘’《》（）【】—…·")
+# Terminal escape sequences (CSI such as ESC[31m, OSC such as ESC]0;title BEL, two-byte ESC x),
+# then single C0/C1 controls and DEL. Tab, LF, VT, FF and CR stay: they are layout whitespace that
+# line splitting folds away. The quantified classes are disjoint and the OSC body is bounded, so
+# matching is linear.
+_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]{0,256}(?:\x07|\x1b\\)|\x1b[@-Z\\^_]"
+    r"|[\x00-\x08\x0e-\x1f\x7f-\x9f]"
+)
+_ANY_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")  # ESC (\x1b) included
+# Lost characters guessed from pinyin or GBK realignment per page (or per text) at most: each
+# guess tries dozens of candidates against the dictionary (about a millisecond), and a page
+# made of nothing but broken fragments must not cost minutes. Real broken pages have tens.
+MAX_RECOVERIES = 300
 
 
 @dataclass
@@ -49,6 +62,7 @@ class RepairStats:
     mojibake_fragments: int = 0
     mojibake_repaired: int = 0
     spacing_fixes: int = 0
+    control_chars: int = 0  # control characters and escape sequences removed
     unrepaired: list[str] = field(default_factory=list)
 
     def add(self, other: RepairStats) -> None:
@@ -56,7 +70,38 @@ class RepairStats:
         self.mojibake_fragments += other.mojibake_fragments
         self.mojibake_repaired += other.mojibake_repaired
         self.spacing_fixes += other.spacing_fixes
+        self.control_chars += other.control_chars
         self.unrepaired.extend(other.unrepaired)
+
+
+@dataclass
+class Budget:
+    """Expensive guesses left for one page (shared by all its lines)."""
+
+    recoveries: int = MAX_RECOVERIES
+
+    def spend(self) -> bool:
+        if self.recoveries <= 0:
+            return False
+        self.recoveries -= 1
+        return True
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """Remove terminal escape sequences and C0/C1 control characters; returns (text, count).
+
+    A page's ESC/BEL bytes (pasted terminal output, hostile markup) would otherwise reach the
+    title, the body and every reader's terminal or feed."""
+    if not _ANY_CONTROL.search(text):  # the usual case: one quick scan, no copy
+        return text, 0
+    count = 0
+
+    def drop(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return ""
+
+    return _CONTROLS.sub(drop, text), count
 
 
 # --- lexicon: how plausible a word is; jieba's dictionary frequencies by default -------------
@@ -206,10 +251,14 @@ def _realign_gbk(frag: str, trail: str | None, hint: str | None, lexicon: Lexico
     return best[1] if best else None
 
 
-def remove_pinyin(text: str, stats: RepairStats, lexicon: Lexicon | None = None) -> str:
+def remove_pinyin(text: str, stats: RepairStats, lexicon: Lexicon | None = None,
+                  budget: Budget | None = None) -> str:
     lexicon = lexicon or default_lexicon
+    budget = budget or Budget()
 
     def shifted(m: re.Match[str]) -> str:
+        if not budget.spend():
+            return m.group(0)
         fixed = _realign_gbk(m.group("frag"), m.group("trail"), m.group("hint"), lexicon,
                              text[m.end(): m.end() + 1])
         if fixed is None:
@@ -231,7 +280,8 @@ def remove_pinyin(text: str, stats: RepairStats, lexicon: Lexicon | None = None)
         stats.mojibake_fragments += 1
         start = m.start()
         prev = text[max(0, start - 3): start]
-        lost = recover_char(prev, hints[-1], text[m.end(): m.end() + 1], lexicon)
+        lost = (recover_char(prev, hints[-1], text[m.end(): m.end() + 1], lexicon)
+                if budget.spend() else None)
         if lost:
             stats.mojibake_repaired += 1
             return lost
@@ -270,10 +320,12 @@ def flag_mojibake(text: str, stats: RepairStats) -> None:
             stats.unrepaired.append(text[max(0, m.start() - 4): m.end() + 4])
 
 
-def repair_text(text: str, lexicon: Lexicon | None = None) -> tuple[str, RepairStats]:
+def repair_text(text: str, lexicon: Lexicon | None = None,
+                budget: Budget | None = None) -> tuple[str, RepairStats]:
     """Apply every repair to one line or paragraph; returns the text and what changed."""
     stats = RepairStats()
-    text = remove_pinyin(text, stats, lexicon)
+    text, stats.control_chars = strip_controls(text)
+    text = remove_pinyin(text, stats, lexicon, budget)
     flag_mojibake(text, stats)
     text = fix_spacing(text, stats)
     return text, stats
@@ -281,9 +333,10 @@ def repair_text(text: str, lexicon: Lexicon | None = None) -> tuple[str, RepairS
 
 def repair_lines(lines: list[str], lexicon: Lexicon | None = None) -> tuple[list[str], RepairStats]:
     total = RepairStats()
+    budget = Budget()  # one page's worth of guesses for all its lines
     out = []
     for line in lines:
-        fixed, st = repair_text(line, lexicon)
+        fixed, st = repair_text(line, lexicon, budget)
         total.add(st)
         out.append(fixed)
     return out, total
