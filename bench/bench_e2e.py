@@ -99,8 +99,8 @@ def main() -> None:
         out = scrape(ports["normalizer"], "lznews_normalizer_articles_out_total")
         rate = args.burst / (last - first)
         print(f"normaliser worker: {args.burst} pages in {last - first:.1f} s = {rate:.1f} pages/s "
-              f"(raw-pages -> articles, one process, Kafka acks included; {out:.0f} articles, "
-              f"the rest duplicates)")
+              f"(raw-pages -> articles, one worker with its page process, Kafka acks included; "
+              f"{out:.0f} articles, the rest duplicates)")
 
         # Phase 2: steady load, freshness as a searcher sees it.
         es = es_client(s)
