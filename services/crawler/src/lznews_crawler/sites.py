@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from lznews_common.urls import canonical_url
+from lznews_common.urls import canonical_url, is_http_url
 
 BUNDLED = "sites.yaml"
 
@@ -83,14 +83,6 @@ class Site:
         except ValueError:
             return None
 
-
-def is_http_url(url: str) -> bool:
-    """An absolute http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # e.g. a bad port or IPv6 literal
-        return False
 
 
 def host_in_domains(host: str | None, domains: tuple[str, ...] | list[str]) -> bool:

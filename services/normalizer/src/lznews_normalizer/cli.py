@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from lznews_common.urls import is_http_url
+
 from .errors import NotAnArticle, StageError
 from .pipeline import normalize
 
@@ -32,9 +34,7 @@ def guess_site(url: str) -> str:
 
 def page_url(value: str) -> str:
     """An absolute http(s) URL with a host: what the crawler would have fetched."""
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(
-            ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if not is_http_url(value):
         raise argparse.ArgumentTypeError(f"not an absolute http(s) URL: {value!r}")
     return value
 

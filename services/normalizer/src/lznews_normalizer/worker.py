@@ -38,6 +38,7 @@ from lznews_common.settings import Settings, load_settings
 from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
 from lznews_common.topics import ARTICLES, RAW_PAGES
 from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
+from lznews_common.urls import is_http_url
 from lznews_normalizer.budget import OverBudget, PageBudget
 from lznews_normalizer.deduplicator import Deduplicator
 from lznews_normalizer.diagnostics import faust_state, task_stacks
@@ -88,11 +89,8 @@ def _key_problem(key: bytes | None) -> str | None:
         return "the key is not UTF-8"
     if len(text) > MAX_KEY_CHARS:
         return f"the key is {len(text)} characters long (over {MAX_KEY_CHARS})"
-    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text):
-        return "the key holds control characters"
-    scheme, _, rest = text.partition("://")
-    if scheme.lower() not in ("http", "https") or not rest or rest.startswith("/"):
-        return "the key is not an absolute http(s) URL"
+    if not is_http_url(text):
+        return "the key is not an absolute http(s) URL without control characters"
     return None
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError, KafkaError
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from lznews_common import kafka
 from lznews_common.deadletter import DeadLetterFailed, DeadLetterSink, halt, oversize
@@ -29,7 +30,6 @@ from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
 from lznews_common.models import Alert, MessageError
-from lznews_common.retry import backoff
 from lznews_common.settings import Settings, load_settings
 from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
 from lznews_common.topics import ALERTS
@@ -40,6 +40,12 @@ from lznews_watcher.webhook import Webhook
 log = logging.getLogger("lznews_alert_sink")
 
 STAGE = "alert-sink"
+
+
+def _refused_for_good(exc: BaseException) -> bool:
+    """A digest no file system will take (a name too long, bytes it refuses)."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENAMETOOLONG, errno.EINVAL,
+                                                       errno.EILSEQ)
 
 
 class AlertSink:
@@ -122,23 +128,29 @@ class AlertSink:
         """False if the alert was dead-lettered instead. A full or read-only disk is waited
         out (health shows it); an alert no file can hold is dead-lettered."""
         assert self.digest_dir is not None
-        attempt = 0
-        while True:
-            try:
-                digest.write(self.digest_dir, alert)
-                if attempt:
-                    self.health.ok_again()
-                return True
-            except OSError as exc:
-                if exc.errno in (errno.ENAMETOOLONG, errno.EINVAL, errno.EILSEQ):
-                    ALERT_DELIVERIES.labels("dead_lettered").inc()
-                    self.dead_letter(record, "digest_refused", f"digest not written: {exc}")
-                    return False
-                attempt += 1
+
+        def waiting(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            log.warning("digest not written (%s); retrying", exc)
+            if exc is not None:
                 self.health.failing(exc)
-                delay = backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
-                log.warning("digest not written (%s); retrying in %.1fs", exc, delay)
-                self.health.sleep(delay)
+
+        retrying = Retrying(
+            retry=retry_if_exception(
+                lambda exc: isinstance(exc, OSError) and not _refused_for_good(exc)),
+            wait=wait_exponential_jitter(initial=self.s.watch_retry_initial_s,
+                                         max=self.s.watch_retry_max_s),
+            sleep=self.health.sleep, before_sleep=waiting, reraise=True,
+        )
+        try:
+            retrying(digest.write, self.digest_dir, alert)
+        except OSError as exc:  # only those no retry cures get here
+            ALERT_DELIVERIES.labels("dead_lettered").inc()
+            self.dead_letter(record, "digest_refused", f"digest not written: {exc}")
+            return False
+        if retrying.statistics.get("attempt_number", 1) > 1:
+            self.health.ok_again()
+        return True
 
     def dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
         assert self.sink is not None
