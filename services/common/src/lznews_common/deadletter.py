@@ -16,16 +16,11 @@ from typing import Any, Protocol
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
+from tenacity import stop_after_delay
 
 from lznews_common.metrics import DEAD_LETTER_PUBLISH_FAILURES, DEAD_LETTERS
 from lznews_common.models import DeadLetter
+from lznews_common.retry import retrying
 from lznews_common.settings import Settings
 from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 
@@ -99,20 +94,11 @@ class DeadLetterSink:
         returns. `wait` spends each backoff (a consumer keeps its group membership there);
         `on_retry` hears each failure (health shows it). Raises DeadLetterFailed."""
         letter = self.letter(record, stage, error_type, error)
-
-        def before_sleep(state: RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome else None
-            log.warning("dead letter not written (%r); retrying", exc)
-            if on_retry is not None and exc is not None:
-                on_retry(exc)
-
-        retrying = Retrying(
-            retry=retry_if_exception(_retriable), stop=stop_after_delay(self.retry_s),
-            wait=wait_exponential_jitter(initial=initial_s, max=max_s), sleep=wait,
-            before_sleep=before_sleep, reraise=True,
-        )
+        retry = retrying(_retriable, initial_s=initial_s, max_s=max_s, sleep=wait,
+                         on_retry=on_retry, stop=stop_after_delay(self.retry_s), log=log,
+                         what="dead letter")
         try:
-            retrying(self.send, letter, record.key)
+            retry(self.send, letter, record.key)
         except KafkaError as exc:
             where = f"{record.topic}/{record.partition}@{record.offset}"
             raise DeadLetterFailed(f"dead letter for {where} not written: {exc!r}") from exc

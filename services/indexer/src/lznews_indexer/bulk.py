@@ -28,7 +28,7 @@ from lznews_common.metrics import (
     INDEXER_RETRIES,
 )
 from lznews_common.models import Article
-from lznews_common.retry import backoff
+from lznews_common.retry import retrying
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,9 @@ def _retryable_item(status: int, error_type: str) -> str | None:
 class BulkWriter:
     """Writes documents through the alias; `write` returns only when every item has a final
     outcome. `wait(seconds)` is how the caller spends a backoff (the worker keeps its consumer
-    group membership alive there with consumption paused); `before_retry()` runs before each
-    retry (the worker re-bootstraps there, in case the cluster lost its layout)."""
+    group membership alive there with consumption paused; Stopping raised there abandons the
+    write); `before_retry()` runs before each retry (the worker re-bootstraps there, in case the
+    cluster lost its layout); `on_retry(error)` hears each failure (health shows it)."""
 
     def __init__(
         self,
@@ -137,15 +138,14 @@ class BulkWriter:
         retry_max_s: float = 60.0,
         wait: Callable[[float], None] = time.sleep,
         before_retry: Callable[[], None] | None = None,
+        on_retry: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.es = es
         self.alias = alias
-        self.retry_initial_s = retry_initial_s
-        self.retry_max_s = retry_max_s
-        self.wait = wait
         self.before_retry = before_retry
-        self.failing_since: float | None = None  # monotonic time of the first failure in a row
-        self.last_error: str | None = None
+        self.retrying = retrying(lambda exc: isinstance(exc, RetryableBulkError),
+                                 initial_s=retry_initial_s, max_s=retry_max_s, sleep=wait,
+                                 on_retry=on_retry, log=log, what="bulk")
 
     def operations(self, docs: list[Doc]) -> list[dict[str, Any]]:
         ops: list[dict[str, Any]] = []
@@ -188,78 +188,83 @@ class BulkWriter:
     def write(self, docs: list[Doc]) -> BulkStats:
         stats = BulkStats()
         queue: list[list[Doc]] = [docs] if docs else []
-        attempt = 0
         while queue:
             chunk = queue.pop(0)
-            if attempt:
-                delay = backoff(attempt, self.retry_initial_s, self.retry_max_s)
-                log.info("bulk retry %d in %.2fs (%s)", attempt, delay, self.last_error)
-                self.wait(delay)
-                if self.before_retry is not None:
-                    try:
-                        self.before_retry()
-                    except (TransportError, ApiError) as exc:
-                        self._failed("unreachable", str(exc))
-                        queue.insert(0, chunk)
-                        attempt += 1
-                        continue
-            stats.requests += 1
             try:
-                items = self._send(chunk)
-            except RetryableBulkError as exc:
-                self._failed(exc.reason, str(exc))
-                stats.retries += 1
-                queue.insert(0, chunk)
-                attempt += 1
-                continue
-            except ApiError as exc:
+                self._settle(chunk, stats)
+            except _Refused as refused:
                 # The request as a whole was refused (400, 413): split to find the bad items.
-                if len(chunk) > 1:
-                    half = len(chunk) // 2
-                    queue[:0] = [chunk[:half], chunk[half:]]
+                pending, exc = refused.pending, refused.error
+                if len(pending) > 1:
+                    half = len(pending) // 2
+                    queue[:0] = [pending[:half], pending[half:]]
                     continue
-                doc = chunk[0]
                 INDEXER_ITEM_FAILURES.labels(f"request_{exc.meta.status}").inc()
-                stats.results.append(
-                    ItemResult(doc, Outcome.FAILED, exc.meta.status, "request_rejected", str(exc))
-                )
-                continue
-            retry: list[Doc] = []
-            retry_reason = ""
-            for doc, item in zip(chunk, items, strict=True):
-                status = int(item.get("status", 500))
-                if 200 <= status < 300:
-                    updated = item.get("result") == "updated"
-                    outcome = Outcome.UPDATED if updated else Outcome.CREATED
-                    stats.results.append(ItemResult(doc, outcome, status))
-                    continue
-                error_type, reason = _item_error(item)
-                if status == 409 and error_type == "version_conflict_engine_exception":
-                    stats.results.append(ItemResult(doc, Outcome.CONFLICT, status, error_type))
-                    continue
-                why = _retryable_item(status, error_type)
-                if why is not None:
-                    retry.append(doc)
-                    retry_reason = f"{why}: {reason}"
-                    INDEXER_RETRIES.labels(why).inc()
-                    continue
-                INDEXER_ITEM_FAILURES.labels(error_type).inc()
-                stats.results.append(ItemResult(doc, Outcome.FAILED, status, error_type, reason))
-            if retry:
-                self.last_error = retry_reason
-                if self.failing_since is None:
-                    self.failing_since = time.monotonic()
-                stats.retries += 1
-                queue.insert(0, retry)
-                attempt += 1
-            else:
-                attempt = 0
-                self.failing_since, self.last_error = None, None
+                stats.results.append(ItemResult(pending[0], Outcome.FAILED, exc.meta.status,
+                                                "request_rejected", str(exc)))
         return stats
 
-    def _failed(self, reason: str, detail: str) -> None:
-        INDEXER_RETRIES.labels(reason).inc()
-        if self.failing_since is None:
-            self.failing_since = time.monotonic()
-            log.warning("bulk failed (%s), retrying with backoff: %s", reason, detail[:300])
-        self.last_error = f"{reason}: {detail[:300]}"
+    def _settle(self, chunk: list[Doc], stats: BulkStats) -> None:
+        """Send `chunk` until every item has a final outcome in `stats`; the items a retryable
+        failure left are sent again after a backoff."""
+        pending = chunk
+        for attempt in self.retrying:
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    stats.retries += 1
+                    self._prepare_retry()
+                stats.requests += 1
+                try:
+                    items = self._send(pending)
+                except RetryableBulkError as exc:
+                    INDEXER_RETRIES.labels(exc.reason).inc()
+                    raise
+                except ApiError as exc:
+                    raise _Refused(pending, exc) from exc
+                left, why = self._sort(pending, items, stats)
+                if left:
+                    pending = left
+                    raise RetryableBulkError("items", why)
+
+    def _prepare_retry(self) -> None:
+        if self.before_retry is None:
+            return
+        try:
+            self.before_retry()
+        except (TransportError, ApiError) as exc:
+            INDEXER_RETRIES.labels("unreachable").inc()
+            raise RetryableBulkError("unreachable", str(exc)) from exc
+
+    def _sort(self, chunk: list[Doc], items: list[dict[str, Any]],
+              stats: BulkStats) -> tuple[list[Doc], str]:
+        """Record each item's final outcome; returns the items to retry and why."""
+        retry: list[Doc] = []
+        retry_reason = ""
+        for doc, item in zip(chunk, items, strict=True):
+            status = int(item.get("status", 500))
+            if 200 <= status < 300:
+                updated = item.get("result") == "updated"
+                outcome = Outcome.UPDATED if updated else Outcome.CREATED
+                stats.results.append(ItemResult(doc, outcome, status))
+                continue
+            error_type, reason = _item_error(item)
+            if status == 409 and error_type == "version_conflict_engine_exception":
+                stats.results.append(ItemResult(doc, Outcome.CONFLICT, status, error_type))
+                continue
+            why = _retryable_item(status, error_type)
+            if why is not None:
+                retry.append(doc)
+                retry_reason = f"{why}: {reason}"
+                INDEXER_RETRIES.labels(why).inc()
+                continue
+            INDEXER_ITEM_FAILURES.labels(error_type).inc()
+            stats.results.append(ItemResult(doc, Outcome.FAILED, status, error_type, reason))
+        return retry, retry_reason
+
+
+class _Refused(Exception):
+    """The bulk request as a whole was refused for good: `pending` is split to find why."""
+
+    def __init__(self, pending: list[Doc], error: ApiError) -> None:
+        super().__init__(str(error))
+        self.pending, self.error = pending, error

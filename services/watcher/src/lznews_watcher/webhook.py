@@ -13,9 +13,11 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tenacity import stop_after_attempt
+
 from lznews_common.metrics import ALERT_DELIVERY_FAILURES
 from lznews_common.models import Alert
-from lznews_common.retry import backoff
+from lznews_common.retry import retrying
 from lznews_common.settings import Settings
 from lznews_common.text_safety import one_line
 
@@ -66,35 +68,49 @@ class Webhook:
             resp.read()
             return resp.status
 
+    def _attempt(self, req: urllib.request.Request) -> None:
+        """One POST; a failure worth another attempt raises _Retry, a refusal for good
+        _Rejected."""
+        try:
+            self._post(req)
+        except urllib.error.HTTPError as exc:
+            detail = f"HTTP {exc.code} from webhook"
+            if 400 <= exc.code < 500 and exc.code not in (408, 429):
+                ALERT_DELIVERY_FAILURES.labels("http_4xx").inc()
+                raise _Rejected(detail) from exc
+            ALERT_DELIVERY_FAILURES.labels("http_429" if exc.code == 429 else "http_5xx").inc()
+            raise _Retry(detail) from exc
+        except TimeoutError as exc:
+            ALERT_DELIVERY_FAILURES.labels("timeout").inc()
+            raise _Retry(f"timeout: {exc}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            ALERT_DELIVERY_FAILURES.labels("connection").inc()
+            raise _Retry(f"unreachable: {exc}") from exc
+
     def deliver(self, alert: Alert) -> Outcome:
         try:
             req = self._request(alert)
         except ValueError as exc:
             ALERT_DELIVERY_FAILURES.labels("unsendable").inc()
             return Outcome(False, 0, "webhook_unsendable", one_line(f"cannot be sent: {exc}"))
-        detail = ""
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                self._post(req)
-                return Outcome(True, attempt)
-            except urllib.error.HTTPError as exc:
-                detail = f"HTTP {exc.code} from webhook"
-                if 400 <= exc.code < 500 and exc.code not in (408, 429):
-                    ALERT_DELIVERY_FAILURES.labels("http_4xx").inc()
-                    return Outcome(False, attempt, "webhook_rejected", detail)
-                ALERT_DELIVERY_FAILURES.labels(
-                    "http_429" if exc.code == 429 else "http_5xx"
-                ).inc()
-            except TimeoutError as exc:
-                detail = f"timeout: {exc}"
-                ALERT_DELIVERY_FAILURES.labels("timeout").inc()
-            except (urllib.error.URLError, OSError) as exc:
-                detail = f"unreachable: {exc}"
-                ALERT_DELIVERY_FAILURES.labels("connection").inc()
-            if attempt < self.max_attempts:
-                delay = backoff(attempt, self.initial_s, self.max_s)
-                log.warning("webhook attempt %d/%d for %s failed (%s); retrying in %.1fs",
-                            attempt, self.max_attempts, alert.alert_id, detail, delay)
-                self.sleep(delay)
-        return Outcome(False, self.max_attempts, "webhook_retries_exhausted",
-                       f"{self.max_attempts} attempts, last: {detail}")
+        retry = retrying(lambda exc: isinstance(exc, _Retry), initial_s=self.initial_s,
+                         max_s=self.max_s, sleep=self.sleep,
+                         stop=stop_after_attempt(self.max_attempts), log=log,
+                         what=f"webhook POST of {alert.alert_id}")
+        try:
+            retry(self._attempt, req)
+        except _Rejected as exc:
+            return Outcome(False, retry.statistics["attempt_number"], "webhook_rejected",
+                           str(exc))
+        except _Retry as exc:
+            return Outcome(False, self.max_attempts, "webhook_retries_exhausted",
+                           f"{self.max_attempts} attempts, last: {exc}")
+        return Outcome(True, retry.statistics["attempt_number"])
+
+
+class _Retry(Exception):
+    """A webhook failure another attempt may cure (429, 5xx, 408, timeouts, no connection)."""
+
+
+class _Rejected(Exception):
+    """The receiver refused the alert (any other 4xx): it will never take it."""

@@ -1,13 +1,13 @@
 """lznews-watcher: match every new article against every watch, publish each match once.
 
-A kafka-python consumer group on `articles`. Per polled batch:
-1. parse (bad messages are dead-lettered), keep the newest copy per article id;
+A consumer-base stage (lznews_common.consumer) on `articles`. Per polled batch:
+1. parse (bad messages are dead-lettered by the base), keep the newest copy per article id;
 2. drop copies the index already holds a newer fetch of (an old fetch arriving late is not news);
 3. match against the current watches (reloaded every batch, so a watch is live as soon as
    `lznews-watch add` returns);
 4. claim each alert in the ledger (op_type=create), publish the claimed ones to `alerts`, wait
    for the acknowledgements, mark the claims published;
-5. commit the batch's offsets.
+5. the base commits the batch's offsets.
 Cluster or Kafka trouble anywhere in 2-4 retries the batch with backoff, nothing committed; this
 process's own claims and acknowledged alerts are remembered, so a retry never re-publishes.
 """
@@ -21,16 +21,13 @@ import sys
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from elastic_transport import TransportError
 from elasticsearch import ApiError
-from kafka import KafkaConsumer, KafkaProducer
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import CommitFailedError, KafkaError
+from kafka.errors import KafkaError
 
-from lznews_common import kafka
-from lznews_common.deadletter import DeadLetterFailed, DeadLetterSink, halt, oversize
+from lznews_common.consumer import ConsumerWorker, Limits, Polled
 from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
@@ -41,14 +38,12 @@ from lznews_common.metrics import (
     WATCH_SUPPRESSED,
     WATCH_WATCHES,
 )
-from lznews_common.models import Article, MessageError
-from lznews_common.retry import backoff
+from lznews_common.models import Article
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
-from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
+from lznews_common.startup import one_line_errors
 from lznews_common.topics import ALERTS, ARTICLES
 from lznews_watcher.alert import build_alert
-from lznews_watcher.common import Health, Stopping
 from lznews_watcher.layout import LayoutError, ensure_ledger
 from lznews_watcher.ledger import Ledger
 from lznews_watcher.matcher import Match, Matcher, make_matcher
@@ -56,7 +51,6 @@ from lznews_watcher.store import WatchStore
 
 log = logging.getLogger("lznews_watcher")
 
-STAGE = "watcher"
 POLL_RECORDS = 200
 RETRYABLE = (TransportError, ApiError, KafkaError, LayoutError, RuntimeError)
 
@@ -65,29 +59,28 @@ def _when(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-class Watcher:
+class Watcher(ConsumerWorker[Article]):
+    stage = "watcher"
+    setup_errors = (TransportError, ApiError, LayoutError)
+
     def __init__(self, settings: Settings) -> None:
-        self.s = settings
-        self.topic = settings.topic(ARTICLES)
+        super().__init__(
+            settings,
+            topic=settings.topic(ARTICLES),
+            group=f"{settings.topic_prefix}{settings.watcher_group_id}",
+            limits=Limits(max_records=POLL_RECORDS, max_record_bytes=settings.max_article_bytes),
+            retry_initial_s=settings.watch_retry_initial_s,
+            retry_max_s=settings.watch_retry_max_s,
+        )
         self.alerts_topic = settings.topic(ALERTS)
-        self.group = f"{settings.topic_prefix}{settings.watcher_group_id}"
         self.es = es_client(settings)
         self.store = WatchStore(self.es, settings.es_alias)
         self.token = uuid.uuid4().hex[:12]
         self.ledger = Ledger(self.es, settings.es_alias, self.token)
         self.matcher: Matcher | None = None
-        self.health = Health(unhealthy_after_s=settings.unhealthy_after_s)
-        self.consumer: KafkaConsumer | None = None
-        self.producer: KafkaProducer | None = None
-        self.sink: DeadLetterSink | None = None
         self.acked: set[str] = set()  # ledger ids Kafka acknowledged in the batch in flight
 
-    def stop(self, *_: Any) -> None:
-        self.health.stopping = True
-
-    # --- start ------------------------------------------------------------------------------
-
-    def prepare(self) -> None:
+    def setup(self) -> None:
         if self.matcher is None:
             self.matcher = make_matcher(self.es, self.s.es_alias, self.s.watch_matcher)
             log.info("matcher: %s", self.matcher.kind)
@@ -96,91 +89,34 @@ class Watcher:
         self.matcher.prepare()
         ensure_ledger(self.es, self.s.es_alias)
 
-    def prepare_until_ready(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                self.prepare()
-                self.health.ready = True
-                self.health.ok_again()
-                return
-            except (TransportError, ApiError, LayoutError) as exc:
-                attempt += 1
-                self.health.failing(exc)
-                delay = backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
-                log.warning("not ready (%s); retrying in %.1fs", exc, delay)
-                self.health.sleep(delay)
+    def decode(self, value: bytes) -> Article:
+        return Article.parse(value)
 
-    def run(self) -> None:
-        try:
-            self.prepare_until_ready()
-        except Stopping:
-            return
-        prepare_topics_when_reachable(self.s)
-        self.producer = kafka.producer(self.s)
-        self.sink = DeadLetterSink(self.s, self.producer, STAGE)
-        self.consumer = kafka.consumer(self.s, self.group, self.topic)
-        log.info("matching %s as group %s -> %s", self.topic, self.group, self.alerts_topic)
-        halted: str | None = None
-        try:
-            while not self.health.stopping:
-                self.health.touch()
-                polled = self.consumer.poll(timeout_ms=1000, max_records=POLL_RECORDS)
-                records = [r for recs in polled.values() for r in recs]
-                if records:
-                    self.handle(records)
-                    self.commit(records)
-        except Stopping:
-            log.info("stopped during a retry: the batch in flight stays uncommitted")
-        except DeadLetterFailed as exc:
-            halted = str(exc)  # the batch stays uncommitted: re-read after a restart
-        finally:
-            self.consumer.close(autocommit=False)
-            self.producer.close(timeout=10)
-            log.info("watcher stopped")
-        if halted:
-            halt(self.health, halted)
+    def count(self, outcome: str) -> None:
+        WATCH_ARTICLES.labels(
+            outcome if outcome == "tombstone_ignored" else "dead_lettered").inc()
 
-    # --- one batch ------------------------------------------------------------------------------
-
-    def handle(self, records: list[ConsumerRecord]) -> None:
-        newest: dict[str, tuple[ConsumerRecord, Article]] = {}
-        for record in records:
-            if record.value is None:  # a tombstone: a key removed, nothing new to match
-                WATCH_ARTICLES.labels("tombstone_ignored").inc()
-                continue
-            too_large = oversize(record, self.s.max_article_bytes, "LZNEWS_MAX_ARTICLE_BYTES")
-            if too_large:
-                WATCH_ARTICLES.labels("dead_lettered").inc()
-                self.dead_letter(record, "too_large", too_large)
-                continue
-            try:
-                article = Article.parse(record.value)
-            except MessageError as exc:
-                WATCH_ARTICLES.labels("dead_lettered").inc()
-                self.dead_letter(record, "MessageError", exc.reason)
-                continue
-            newest[article.id] = (record, article)  # later offsets of a key win
-        attempt = 0
-        while newest:
-            try:
-                self.match_and_alert(newest)
-                break
-            except RETRYABLE as exc:
-                attempt += 1
-                reason = type(exc).__name__
-                WATCH_RETRIES.labels(reason).inc()
-                self.health.failing(exc)
-                delay = backoff(attempt, self.s.watch_retry_initial_s, self.s.watch_retry_max_s)
-                log.warning("batch failed (%s: %s); retrying in %.1fs", reason, exc, delay)
-                self.health.sleep(delay)
-                self._prepare_quietly()
+    def handle(self, batch: list[Polled[Article]]) -> None:
+        # Later offsets of a key win.
+        newest = {p.message.id: (p.record, p.message) for p in batch}
+        for attempt in self.retrying(self._retry_batch, "batch"):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    self._prepare_quietly()
+                if newest:  # all of it may have been dead-lettered by an earlier attempt
+                    self.match_and_alert(newest)
         self.acked.clear()
-        self.health.ok_again()
+
+    @staticmethod
+    def _retry_batch(exc: BaseException) -> bool:
+        if not isinstance(exc, RETRYABLE):
+            return False
+        WATCH_RETRIES.labels(type(exc).__name__).inc()
+        return True
 
     def _prepare_quietly(self) -> None:
         try:
-            self.prepare()
+            self.setup()
         except RETRYABLE as exc:  # the next attempt fails and backs off again
             log.debug("prepare before retry failed: %s", exc)
 
@@ -257,23 +193,6 @@ class Watcher:
         if failed is not None:
             raise failed  # the batch is retried; acknowledged alerts are not sent again
         self.ledger.confirm({lid: fields[lid] for lid in claims.mine})
-
-    # --- output helpers -------------------------------------------------------------------------
-
-    def dead_letter(self, record: ConsumerRecord, error_type: str, error: str) -> None:
-        assert self.sink is not None
-        # The record stays uncommitted until its dead letter is written.
-        self.sink.send_record(record, STAGE, error_type, error, self.health.sleep,
-                              self.s.watch_retry_initial_s, self.s.watch_retry_max_s,
-                              on_retry=self.health.failing)
-
-    def commit(self, records: list[ConsumerRecord]) -> None:
-        assert self.consumer is not None
-        try:
-            self.consumer.commit(kafka.offsets_after(records))
-        except (CommitFailedError, KafkaError) as exc:
-            # Re-read later: the ledger turns every re-match into "already alerted".
-            log.warning("commit failed (%s); the batch will be matched again", exc)
 
 
 @one_line_errors("lznews-watcher")
