@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every distribution under services/: lznews-common, the services, and lznews-devstack (the
+# local stack, lznews-run and the fixture mirror; never in a service image).
 SERVICES := $(wildcard services/*/pyproject.toml)
 
 .PHONY: install run test lint bench eval clean stack-down
@@ -11,7 +13,7 @@ SERVICES := $(wildcard services/*/pyproject.toml)
 $(STAMP): requirements.lock requirements-test.txt $(SERVICES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
-		-e 'services/common[stack]' $(foreach s,$(filter-out services/common/%,$(SERVICES)),-e $(dir $(s))) \
+		$(foreach s,$(SERVICES),-e $(dir $(s))) \
 		-r requirements-test.txt
 	scripts/fetch-promtool $(BIN)
 	$(BIN)/lznews-stack fetch-kafka

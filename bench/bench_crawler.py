@@ -167,8 +167,9 @@ def main() -> int:
         plain(args.plain, args.concurrency)
         return 0
 
-    from lznews_common.stack import Server, free_port
-    from lznews_crawler.mirror import MirrorServer
+    from lznews_devstack.mirror import MirrorServer
+    from lznews_devstack.processes import free_port
+    from lznews_devstack.server import Server
 
     tmp = Path(tempfile.mkdtemp(prefix="lznews-bench-"))
     broker = Server("kafka", free_port(), tmp / "broker.log")

@@ -28,8 +28,9 @@ from fixtures import synthetic  # noqa: E402
 from lznews_common import kafka  # noqa: E402
 from lznews_common.search import es_client  # noqa: E402
 from lznews_common.settings import load_settings  # noqa: E402
-from lznews_common.stack import LocalStack, free_port  # noqa: E402
 from lznews_common.topics import RAW_PAGES, prepare_topics  # noqa: E402
+from lznews_devstack.processes import free_port  # noqa: E402
+from lznews_devstack.stack import LocalStack  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

@@ -23,8 +23,8 @@ from lznews_common import kafka
 from lznews_common.models import Amount, Article, Entities, article_id
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
-from lznews_common.stack import LocalStack
 from lznews_common.topics import ARTICLES, prepare_topics
+from lznews_devstack.stack import LocalStack
 from lznews_indexer.bootstrap import Bootstrapper
 from lznews_indexer.bulk import BulkWriter, Doc
 from lznews_indexer.worker import Indexer

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from lznews_common.settings import Settings, load_settings
-from lznews_common.stack import LocalStack, kafka_note
+from lznews_devstack.server import kafka_note
+from lznews_devstack.stack import LocalStack
 
 ROOT = Path(__file__).resolve().parents[1]
 

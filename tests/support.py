@@ -18,8 +18,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from lznews_common import kafka
 from lznews_common.settings import Settings
-from lznews_common.stack import die_with_parent
 from lznews_common.topics import prepare_topics
+from lznews_devstack.processes import die_with_parent
 
 BIN = Path(sys.executable).parent
 

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from lznews_common.stack import pid_alive
+from lznews_devstack.processes import pid_alive
 
 BIN = Path(sys.executable).parent
 
@@ -55,7 +55,7 @@ def test_up_status_down(tmp_path: Path) -> None:
 
 
 def test_servers_die_with_a_killed_starter(tmp_path: Path) -> None:
-    code = ("import json,sys,time;from pathlib import Path;from lznews_common.stack import "
+    code = ("import json,sys,time;from pathlib import Path;from lznews_devstack.stack import "
             "LocalStack;s=LocalStack(state_dir=Path(sys.argv[1])).start();"
             "print(json.dumps(s.pids()),flush=True);time.sleep(600)")
     starter = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],

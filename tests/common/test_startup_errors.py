@@ -9,7 +9,8 @@ import subprocess
 import pytest
 
 from lznews_common.settings import SettingsError, load_settings
-from lznews_common.stack import LocalStack, free_port
+from lznews_devstack.processes import free_port
+from lznews_devstack.stack import LocalStack
 from tests.support import BIN
 
 SERVICES = ("lznews-normalizer", "lznews-indexer", "lznews-watcher", "lznews-alert-sink")

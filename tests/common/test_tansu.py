@@ -18,8 +18,10 @@ from lznews_common import kafka
 from lznews_common.models import RawPage
 from lznews_common.search import es_client
 from lznews_common.settings import Settings, load_settings
-from lznews_common.stack import LocalStack, Server, free_port
 from lznews_common.topics import RAW_PAGES, prepare_topics
+from lznews_devstack.processes import free_port
+from lznews_devstack.server import Server
+from lznews_devstack.stack import LocalStack
 from tests.common.test_smoke import test_article_through_kafka_and_search as smoke
 from tests.support import start_service, stop_service, wait_for
 

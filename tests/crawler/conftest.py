@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lznews_crawler.mirror import MirrorServer
+from lznews_devstack.mirror import MirrorServer
 
 MIRROR = Path(__file__).resolve().parents[2] / "fixtures" / "mirror"
 # The tests import their helpers (crawlhelp.py) by name; pytest's importlib mode does not

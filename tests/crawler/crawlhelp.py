@@ -18,8 +18,8 @@ from typing import Any
 import yaml
 
 from lznews_common.settings import Settings
-from lznews_common.stack import free_port
-from lznews_crawler.mirror import MirrorServer
+from lznews_devstack.mirror import MirrorServer
+from lznews_devstack.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 MIRROR = ROOT / "fixtures" / "mirror"

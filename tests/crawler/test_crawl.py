@@ -15,7 +15,7 @@ from crawlhelp import crawler_env
 from lznews_common.models import DeadLetter, RawPage
 from lznews_common.settings import Settings
 from lznews_common.topics import DEAD_LETTERS, RAW_PAGES
-from lznews_crawler.mirror import MirrorServer, add_article
+from lznews_devstack.mirror import MirrorServer, add_article
 from tests.support import metric_sum, read_topic, wait_for
 
 pytestmark = pytest.mark.integration

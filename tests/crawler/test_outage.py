@@ -19,9 +19,11 @@ from crawlhelp import crawler_env, fast_sites
 from tcpproxy import TcpProxy
 
 from lznews_common.settings import load_settings
-from lznews_common.stack import LocalStack, Server, free_port
 from lznews_common.topics import RAW_PAGES
-from lznews_crawler.mirror import MirrorServer
+from lznews_devstack.mirror import MirrorServer
+from lznews_devstack.processes import free_port
+from lznews_devstack.server import Server
+from lznews_devstack.stack import LocalStack
 from tests.support import health, metric_sum, read_topic, wait_for
 
 pytestmark = pytest.mark.integration

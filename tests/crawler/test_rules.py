@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from lznews_crawler.mirror import MirrorServer
 from lznews_crawler.safety import is_public
 from lznews_crawler.seenstore import DEAD, DONE, PENDING, SeenStore
 from lznews_crawler.sites import (
@@ -19,6 +18,7 @@ from lznews_crawler.sites import (
     parse_host_map,
     parse_sites,
 )
+from lznews_devstack.mirror import MirrorServer
 
 
 def test_bundled_sites_cover_the_mirror(expected: dict[str, Any]) -> None:

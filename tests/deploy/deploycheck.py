@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-# A service is a distribution under services/ with its own image (services/<name>/Dockerfile).
+# A service is a distribution under services/ with its own image: the target of that name in the
+# repository's Dockerfile.
 SERVICES = ("crawler", "normalizer", "indexer", "watcher")
+DOCKERFILE = ROOT / "Dockerfile"
 # What runs: each image's own command (lznews-<service>), plus further commands of an image,
 # deployed as workloads of their own (compose service, Deployment, scrape job lznews-<workload>).
 # workload -> the service whose image it runs.
@@ -116,11 +120,83 @@ def service_metrics_port(workload: str) -> int:
     return settings_fields()[setting_name(workload, "METRICS_PORT")].default
 
 
+def instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined: BuildKit's own parser (the
+    `dockerfile` package) when installed, else a line parser good enough for these files."""
+    try:
+        import dockerfile
+    except ImportError:
+        text = re.sub(r"\\\n(\s*#[^\n]*\n)*", "", path.read_text(encoding="utf-8"))
+        lines = [line.strip() for line in text.splitlines()]
+        return [
+            (line.split(None, 1)[0].upper(), line.split(None, 1)[1])
+            for line in lines
+            if line and not line.startswith("#")
+        ]
+    return [(c.cmd.upper(), c.original.split(None, 1)[1]) for c in dockerfile.parse_file(str(path))]
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    base: str  # an image, or an earlier stage's name
+    instructions: tuple[tuple[str, str], ...]  # after its FROM
+
+
+def stages(path: Path = DOCKERFILE) -> dict[str, Stage]:
+    """The build stages of a multi-stage Dockerfile by name (`FROM <base> AS <name>`)."""
+    found: list[tuple[str, str, list[tuple[str, str]]]] = []
+    for cmd, args in instructions(path):
+        if cmd == "FROM":
+            base, _, name = args.partition(" AS ")  # BuildKit accepts `as` too; these files don't
+            found.append((name.strip() or str(len(found)), base.strip(), []))
+        else:
+            found[-1][2].append((cmd, args))
+    return {name: Stage(name, base, tuple(instrs)) for name, base, instrs in found}
+
+
+def target_chain(target: str, path: Path = DOCKERFILE) -> list[Stage]:
+    """The stages a target's image is built from, the one FROM an image first: a stage inherits
+    its base stage's files and image config (ENV, USER, EXPOSE, HEALTHCHECK, CMD)."""
+    by_name = stages(path)
+    assert target in by_name, f"{path.name} has no target {target}"
+    chain = [by_name[target]]
+    while chain[0].base in by_name:
+        chain.insert(0, by_name[chain[0].base])
+    return chain
+
+
+def image_instructions(target: str, path: Path = DOCKERFILE) -> list[tuple[str, str]]:
+    """Every instruction that makes the target's image, starting with ("FROM", base image)."""
+    chain = target_chain(target, path)
+    return [("FROM", chain[0].base), *(i for stage in chain for i in stage.instructions)]
+
+
+def last_instruction(found: list[tuple[str, str]], cmd: str) -> str:
+    """The arguments of the instruction that wins (USER, CMD, HEALTHCHECK: the last one)."""
+    args = [a for c, a in found if c == cmd]
+    assert args, f"no {cmd}"
+    return args[-1]
+
+
+def image_env(target: str) -> dict[str, str]:
+    """The ENV a target's image sets (`ENV K=V ...` form, the only one these files use)."""
+    env: dict[str, str] = {}
+    for cmd, args in image_instructions(target):
+        if cmd == "ENV":
+            env.update(item.split("=", 1) for item in shlex.split(args))
+    return env
+
+
+OPERATIONS_DOC = ROOT / "docs" / "operations.md"
+
+
 def readme_operations() -> str:
-    """The Operations section of README.md (up to the next top-level section)."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^## Operations\n(.*?)(?=^## |\Z)", text, re.S | re.M)
-    assert match, "README.md has no '## Operations' section"
+    """The operations documentation: docs/operations.md below its '# Operations' title (it was the
+    '## Operations' section of README.md; its sections are '## ' headings now)."""
+    text = OPERATIONS_DOC.read_text(encoding="utf-8")
+    match = re.search(r"^# Operations\n(.*)", text, re.S | re.M)
+    assert match, "docs/operations.md has no '# Operations' title"
     return match.group(1)
 
 

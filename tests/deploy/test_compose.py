@@ -10,7 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploycheck import DEPLOY, ROOT, SERVICES, load_yaml, settings_fields, walk
+from deploycheck import (
+    DEPLOY,
+    ROOT,
+    SERVICES,
+    image_env,
+    image_instructions,
+    load_yaml,
+    settings_fields,
+    stages,
+    walk,
+)
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCALED = ("normalizer", "indexer", "watcher", "alert-sink")
@@ -154,12 +164,19 @@ def test_no_service_uses_a_fixed_container_name(compose: dict[str, Any]) -> None
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_service_built_from_its_own_dockerfile(compose: dict[str, Any], service: str) -> None:
+def test_service_built_from_its_own_target(compose: dict[str, Any], service: str) -> None:
     build = compose["services"][service]["build"]
-    assert build["context"] == "."
-    assert build["dockerfile"] == f"services/{service}/Dockerfile"
-    assert (ROOT / build["dockerfile"]).exists()
+    assert build == {"context": ".", "dockerfile": "Dockerfile", "target": service}
+    assert service in stages(ROOT / build["dockerfile"])
     assert compose["services"][service]["image"].startswith(f"lznews/{service}:")
+
+
+def test_every_service_image_build_names_its_target(compose: dict[str, Any]) -> None:
+    # Without a target, docker builds the Dockerfile's last stage: another service's image.
+    for name, svc in compose["services"].items():
+        build = svc.get("build", {})
+        if build.get("dockerfile") == "Dockerfile":
+            assert svc["image"].startswith(f"lznews/{build.get('target')}:"), name
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -181,7 +198,7 @@ def test_kafka_is_kraft_without_zookeeper(compose: dict[str, Any]) -> None:
     env = kafka["environment"]
     assert kafka["image"].startswith("apache/kafka:")
     # Production runs the broker version the tests run on (the local stack's Apache Kafka).
-    from lznews_common.stack import kafka_version
+    from lznews_devstack.apache_kafka import kafka_version
     assert kafka["image"] == f"apache/kafka:{kafka_version()}"
     assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
     assert not any("zookeeper" in k.lower() for k in env)
@@ -241,28 +258,26 @@ def test_stateful_services_keep_their_data(compose: dict[str, Any]) -> None:
     assert "/var/lib/kafka/data" in mounts["kafka"]
     assert "/usr/share/elasticsearch/data" in mounts["elasticsearch"]
     # The crawler's seen-store must survive a container replacement, at the image's state dir.
-    dockerfile = (ROOT / "services/crawler/Dockerfile").read_text(encoding="utf-8")
-    state_dir = re.search(r"LZNEWS_CRAWLER_STATE_DIR=(\S+)", dockerfile).group(1)
-    assert state_dir in mounts["crawler"]
+    assert image_env("crawler")["LZNEWS_CRAWLER_STATE_DIR"] in mounts["crawler"]
 
 
 def test_named_volumes_of_service_images_belong_to_the_user(compose: dict[str, Any]) -> None:
     """A new named volume copies the ownership of its mount point from the image; a path the
     image lacks is created root-owned, and the service (uid 10001) cannot write to it."""
     for name, svc in compose["services"].items():
-        dockerfile = svc.get("build", {}).get("dockerfile", "")
-        if not dockerfile.startswith("services/"):
+        build = svc.get("build", {})
+        if build.get("dockerfile") != "Dockerfile":
             continue
-        text = (ROOT / dockerfile).read_text(encoding="utf-8")
+        runs = " ".join(a for c, a in image_instructions(build["target"]) if c == "RUN")
         owned = {
             path
-            for args in re.findall(r"install -d -o lznews -g lznews ((?:/\S+ ?)+)", text)
+            for args in re.findall(r"install -d -o lznews -g lznews ((?:/\S+ ?)+)", runs)
             for path in args.split()
         }
         for volume in svc.get("volumes", []):
             source, target = volume.split(":")[:2]
             if not source.startswith("./"):
-                assert target in owned, f"{name}: {target} is not created in {dockerfile}"
+                assert target in owned, f"{name}: {target} is not created by its target"
 
 
 def test_alert_sink_runs_the_watcher_image(compose: dict[str, Any]) -> None:

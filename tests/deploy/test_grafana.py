@@ -25,9 +25,10 @@ DASHBOARD_FILES = sorted((GRAFANA / "dashboards").glob("*.json"))
 
 
 def generator() -> Any:
+    pytest.importorskip("grafanalib", reason="grafanalib (the dashboards' generator)")
     spec = importlib.util.spec_from_file_location("lznews_dashboards", GRAFANA / "dashboards.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+    sys.modules[spec.name] = module  # attrs classes look their module up while being defined
     spec.loader.exec_module(module)
     return module
 

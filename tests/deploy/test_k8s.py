@@ -11,6 +11,8 @@ from deploycheck import (
     ROOT,
     SERVICES,
     WORKLOADS,
+    image_instructions,
+    last_instruction,
     load_yaml,
     load_yaml_all,
     service_metrics_port,
@@ -23,7 +25,7 @@ MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yam
 # Oldest supported: the crawler's replica index comes from the pod-index label (1.28).
 VERSIONS = ["1.28.0", "1.37.0"]
 KEDA = "keda.sh/v1alpha1"
-# The alert sink's webhook URL may carry a token (README.md, "Policy watch").
+# The alert sink's webhook URL may carry a token (docs/watch.md, "Policy watch").
 SECRET_WORDS = ("PASSWORD", "API_KEY", "USERNAME", "SASL", "WEBHOOK_URL")
 
 
@@ -158,8 +160,8 @@ def test_settings_come_from_the_configmap_and_secret(service: str) -> None:
 
 @pytest.mark.parametrize("service", sorted(WORKLOADS))
 def test_runs_as_the_images_user(service: str) -> None:
-    dockerfile = (ROOT / f"services/{WORKLOADS[service]}/Dockerfile").read_text(encoding="utf-8")
-    uid = int(re.search(r"^USER (\d+)", dockerfile, re.M).group(1))
+    user = last_instruction(image_instructions(WORKLOADS[service]), "USER")
+    uid = int(re.fullmatch(r"(\d+)(:\d+)?", user).group(1))
     pod = workload(service)["spec"]["template"]["spec"]["securityContext"]
     assert pod["runAsNonRoot"] is True and pod["runAsUser"] == uid
     c = container(service)["securityContext"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lznews_common.stack import pid_alive
+from lznews_devstack.processes import pid_alive
 from tests.support import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -26,9 +26,11 @@ from lznews_common import kafka
 from lznews_common.models import Article, DeadLetter
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
-from lznews_common.stack import LocalStack, Server, die_with_parent, free_port
 from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES
-from lznews_crawler.mirror import MirrorServer
+from lznews_devstack.mirror import MirrorServer
+from lznews_devstack.processes import die_with_parent, free_port
+from lznews_devstack.server import Server
+from lznews_devstack.stack import LocalStack
 from tests.crawler.crawlhelp import fast_sites
 from tests.support import (
     BIN,

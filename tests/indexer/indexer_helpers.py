@@ -19,8 +19,8 @@ from kafka import TopicPartition
 from lznews_common import kafka
 from lznews_common.models import Amount, Article, Entities, article_id
 from lznews_common.settings import Settings
-from lznews_common.stack import free_port
 from lznews_common.topics import ARTICLES
+from lznews_devstack.processes import free_port
 from tests.support import settings_env, wait_for
 
 BIN = Path(sys.executable).parent

@@ -28,8 +28,9 @@ from kafka import KafkaConsumer, TopicPartition
 from lznews_common import kafka
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
-from lznews_common.stack import Server, free_port
 from lznews_common.topics import ARTICLES
+from lznews_devstack.processes import free_port
+from lznews_devstack.server import Server
 from tests.support import wait_for
 
 

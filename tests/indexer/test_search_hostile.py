@@ -14,7 +14,7 @@ from indexer_helpers import BIN, make_article
 
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
-from lznews_common.stack import free_port
+from lznews_devstack.processes import free_port
 from lznews_indexer.bootstrap import Bootstrapper
 from lznews_indexer.bulk import BulkWriter, Doc, Outcome
 from lznews_indexer.searchcli import BOLD, RESET

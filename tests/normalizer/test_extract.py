@@ -4,15 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from lznews_normalizer.extract import (
-    clean_lines,
-    html_lines,
-    is_nav_or_farm,
-    is_spam,
-    looks_like_listing,
-    parse_html,
-)
+from lznews_normalizer.boilerplate import clean_lines, is_nav_or_farm
+from lznews_normalizer.listing import looks_like_listing
+from lznews_normalizer.parse import html_lines, parse_html
 from lznews_normalizer.repair import repair_lines
+from lznews_normalizer.spam import is_spam
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 

@@ -11,8 +11,8 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from lznews_common import kafka
 from lznews_common.settings import Settings
-from lznews_common.stack import LocalStack
 from lznews_common.topics import RAW_PAGES, prepare_topics
+from lznews_devstack.stack import LocalStack
 from lznews_normalizer.gaps import GapGuard
 
 pytestmark = pytest.mark.integration

@@ -23,26 +23,22 @@ from lxml import html
 from bench.hostile_corpus import STORY, TITLE, han_run, hostile_pages, page, url_for
 from lznews_common.models import Article
 from lznews_normalizer import entities, extract, pipeline
-from lznews_normalizer.entities import HMM_BUDGET, MAX_TAGGED_CHARS, PIECE, default_tagger, pieces
-from lznews_normalizer.errors import STAGES, NotAnArticle, StageError
-from lznews_normalizer.extract import (
-    MAX_ELEMENTS,
-    MAX_TRAFILATURA_ELEMENTS,
-    cap_lines,
-    cut_elements,
-)
-from lznews_normalizer.metadata import MAX_TITLE_CHARS, extract_title, strip_site_affixes
-from lznews_normalizer.pipeline import (
+from lznews_normalizer.bounds import (
     MAX_BODY_CHARS,
     MAX_BODY_LINES,
     MAX_PAGE_BYTES,
     MAX_PAGE_CHARS,
     MAX_PAGE_LINES,
-    normalize,
     strip_bulk,
     truncate_page,
 )
+from lznews_normalizer.errors import STAGES, NotAnArticle, StageError
+from lznews_normalizer.extract import MAX_TRAFILATURA_ELEMENTS
+from lznews_normalizer.parse import MAX_ELEMENTS, cap_lines, cut_elements
+from lznews_normalizer.pipeline import normalize
 from lznews_normalizer.repair import MAX_RECOVERIES, repair_lines, strip_controls
+from lznews_normalizer.tagger import HMM_BUDGET, MAX_TAGGED_CHARS, PIECE, default_tagger, pieces
+from lznews_normalizer.titles import MAX_TITLE_CHARS, extract_title, strip_site_affixes
 
 from .normalizer_helpers import raw_page
 
@@ -149,8 +145,8 @@ def run_child(code: str) -> str:
 def test_site_suffix_rules_are_bounded_on_huge_titles(title: str) -> None:
     # Old: 30,000 dashes took 20 s, quadratically: 300,000 would take half an hour.
     out = run_child(f"""
-        from lznews_normalizer.extract import parse_html
-        from lznews_normalizer.metadata import extract_title
+        from lznews_normalizer.parse import parse_html
+        from lznews_normalizer.titles import extract_title
         root = parse_html("<html><head><title>" + {title} + "</title></head>"
                           "<body><h1>兰州市召开科技创新工作推进会</h1></body></html>")
         print(extract_title(root))
@@ -162,7 +158,7 @@ def test_signer_rule_does_not_read_paragraphs() -> None:
     # Old: _SIGNER on a 60,000-character paragraph took 32 s; 300,000 take over ten minutes.
     out = run_child("""
         from bench.hostile_corpus import han_run
-        from lznews_normalizer.metadata import closing_date
+        from lznews_normalizer.dates import closing_date
         lines = [han_run(300_000), "2025年4月10日", "兰州市人民政府办公厅", "2017年5月19日"]
         print(closing_date(lines).date())
     """)
@@ -172,7 +168,7 @@ def test_signer_rule_does_not_read_paragraphs() -> None:
 def test_credit_rule_is_linear_in_spaces() -> None:
     # Old: three overlapping \\s quantifiers, cubic: 1,000 spaces took a minute.
     out = run_child("""
-        from lznews_normalizer.metadata import find_authors
+        from lznews_normalizer.bylines import find_authors
         body = ["（记者" + " " * 3_000 + "张三", "（记者" + " " * 3_000 + "李四）"]
         print(find_authors([], [], body))
     """)
@@ -182,7 +178,8 @@ def test_credit_rule_is_linear_in_spaces() -> None:
 def test_label_rules_are_linear_in_spaces() -> None:
     # Old: `\\s*[:：]?\\s*` after 发布时间, quadratic: 40,000 spaces took 64 s.
     out = run_child("""
-        from lznews_normalizer.metadata import find_editors, published_at
+        from lznews_normalizer.bylines import find_editors
+        from lznews_normalizer.dates import published_at
         lines = ["发布时间" + " " * 200_000 + "x", "编辑" + " " * 200_000 + "x",
                  "发布时间：2025-04-10 09:06"]
         print(published_at(lines, [], "http://x/").isoformat(), find_editors(lines))
@@ -218,7 +215,7 @@ def test_conjunction_names_are_checked_against_a_set() -> None:
 def test_spam_tail_cut_is_linear() -> None:
     # Old: list.insert(0) per segment: 1.2 million segments, minutes.
     out = run_child("""
-        from lznews_normalizer.extract import strip_spam_segments
+        from lznews_normalizer.spam import strip_spam_segments
         line = "兰州市科技局召开全市科技创新工作会议。" + "无码，人妻，" * 600_000 + "无码"
         kept, cut = strip_spam_segments(line)
         print(kept, cut)
@@ -233,7 +230,9 @@ def test_unclosed_scripts_in_an_oversized_page_are_linear() -> None:
         from lznews_normalizer.pipeline import normalize
         body = ("<title>兰州新闻</title><p>" + "兰州市科技局召开会议。" * 20 + "</p>").encode()
         body += b"<script " * 600_000
-        raw = {"url": "http://x/a.htm", "body_b64": base64.b64encode(body).decode()}
+        raw = {"url": "http://x/a.htm", "final_url": "http://x/a.htm", "site": "x",
+               "fetched_at": "2026-01-02T03:04:05Z", "http_status": 200, "crawl_id": "test",
+               "body_b64": base64.b64encode(body).decode()}
         print(normalize(raw)["title"])
     """)
     assert out == "兰州新闻"  # read, not refused for its size
@@ -244,7 +243,7 @@ def test_nested_links_are_read_once() -> None:
     # 1,000 characters took 50 s, quadratically.
     out = run_child("""
         from lxml import html
-        from lznews_normalizer.extract import anchor_han_ratio, has_prose
+        from lznews_normalizer.listing import anchor_han_ratio, has_prose
         lead = "兰州市科技局召开全市科技创新工作推进会议，部署今年重点工作任务。" * 2
         doc = html.fromstring(f"<html><body><p>{lead}</p></body></html>")
         node = doc.find("body")

@@ -4,19 +4,18 @@ from datetime import date
 
 import pytest
 
-from lznews_normalizer.metadata import (
+from lznews_normalizer.bylines import find_authors, find_editors
+from lznews_normalizer.dates import (
     closing_date,
     date_from_url,
-    find_authors,
-    find_doc_number,
-    find_editors,
-    find_source,
     parse_compact_date,
     parse_date,
     published_at,
     rfc3339,
-    strip_site_affixes,
 )
+from lznews_normalizer.doc_numbers import find_doc_number
+from lznews_normalizer.sources import find_source
+from lznews_normalizer.titles import strip_site_affixes
 
 LATEST = date(2026, 1, 31)
 

@@ -15,8 +15,8 @@ from kafka.admin import NewTopic
 from lznews_common import kafka
 from lznews_common.models import Article, DeadLetter, RawPage
 from lznews_common.settings import Settings
-from lznews_common.stack import free_port
 from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, prepare_topics
+from lznews_devstack.processes import free_port
 from tests.normalizer.test_worker_integration import PAGES, raw_page
 from tests.support import health, read_topic, start_service, stop_service, wait_for
 

@@ -12,8 +12,9 @@ import pytest
 from lznews_common import kafka
 from lznews_common.models import Article, DeadLetter, RawPage
 from lznews_common.settings import Settings
-from lznews_common.stack import LocalStack, free_port
 from lznews_common.topics import ARTICLES, DEAD_LETTERS, RAW_PAGES, prepare_topics
+from lznews_devstack.processes import free_port
+from lznews_devstack.stack import LocalStack
 from tests.support import health, metric_value, read_topic, start_service, stop_service, wait_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "articles"

@@ -18,9 +18,9 @@ from lznews_common import kafka
 from lznews_common.models import Alert, DeadLetter
 from lznews_common.search import es_client
 from lznews_common.settings import Settings
-from lznews_common.stack import free_port
 from lznews_common.text_safety import comment_safe
 from lznews_common.topics import ALERTS, DEAD_LETTERS
+from lznews_devstack.processes import free_port
 from lznews_indexer.bootstrap import Bootstrapper
 from lznews_indexer.bulk import BulkWriter, Doc
 from lznews_watcher import digest

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lznews_common.settings import Settings
-from lznews_common.stack import free_port
+from lznews_devstack.processes import free_port
 from tests.support import metric_sum, settings_env, wait_for
 
 BIN = Path(sys.executable).parent

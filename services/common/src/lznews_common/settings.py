@@ -279,7 +279,7 @@ def settings() -> Settings:
 
 
 def markdown_table() -> str:
-    """The settings table README.md carries: `python -m lznews_common.settings`."""
+    """The settings table docs/settings.md carries: `python -m lznews_common.settings`."""
     rows = ["| variable | default | meaning |", "|---|---|---|"]
     for name, f in Settings.model_fields.items():
         default = "" if f.default is None else f.default

@@ -12,23 +12,22 @@ import argparse
 import json
 import logging
 import sys
-import time
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kafka.errors import KafkaError
 
-from lznews_common import kafka
-from lznews_common.deadletter import DeadLetterSink
-from lznews_common.httpserver import MetricsServer
+from lznews_common.httpserver import HealthCheck, MetricsServer
 from lznews_common.logs import setup_logging
 from lznews_common.settings import Settings, load_settings
-from lznews_common.topics import prepare_topics
-from lznews_crawler.config import scrapy_settings
-from lznews_crawler.publisher import Publisher
-from lznews_crawler.runtime import Mode, Runtime
-from lznews_crawler.seenstore import SeenStore
-from lznews_crawler.sites import SiteConfigError, SiteList, load_sites, owner
+from lznews_crawler.config import Mode, scrapy_settings
+from lznews_crawler.sites import Site, SiteConfigError, SiteList, load_sites, owner
+
+if TYPE_CHECKING:  # Scrapy is imported only by the commands that crawl
+    from scrapy.crawler import Crawler
+
+    from lznews_crawler.pipelines import KafkaPipeline
+    from lznews_crawler.publisher import Publisher
 
 log = logging.getLogger("lznews_crawler")
 
@@ -47,25 +46,35 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _connect(s: Settings, wait_s: float | None) -> kafka.KafkaProducer:
-    """Create the topics and a producer, waiting for Kafka (forever if wait_s is None)."""
-    deadline = None if wait_s is None else time.monotonic() + wait_s
-    delay = 1.0
-    while True:
-        try:
-            prepare_topics(s)
-            timeout_ms = int(s.crawler_publish_timeout_s * 1000)
-            return kafka.producer(
-                s,
-                max_block_ms=timeout_ms,
-                delivery_timeout_ms=max(timeout_ms, s.kafka_request_timeout_ms + 1000),
-            )
-        except KafkaError as exc:
-            if deadline is not None and time.monotonic() + delay > deadline:
-                raise
-            log.warning("Kafka not reachable (%s); retrying in %.0f s", exc, delay)
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
+def _pipeline(crawler: Crawler) -> KafkaPipeline | None:
+    from lznews_crawler.pipelines import KafkaPipeline
+
+    try:
+        return crawler.get_item_pipeline(KafkaPipeline)
+    except RuntimeError:  # the crawl engine (and with it the pipeline) is not built yet
+        return None
+
+
+def _publisher(crawler: Crawler) -> Publisher | None:
+    """KafkaPipeline's Publisher, once the pipeline has connected to Kafka."""
+    pipeline = _pipeline(crawler)
+    return pipeline.publisher if pipeline else None
+
+
+def _health(crawler: Crawler, mode: Mode, owned: list[Site], s: Settings) -> HealthCheck:
+    def health() -> tuple[bool, dict[str, Any]]:
+        pub = _publisher(crawler)
+        failing = pub.failing_for() if pub else None
+        detail = {"mode": mode, "sites": [x.name for x in owned],
+                  "kafka_last_ack": pub.last_ack if pub else None,
+                  "kafka_last_error": pub.last_error if pub else "not connected",
+                  "kafka_failing_for_s": None if failing is None else round(failing, 1)}
+        # Pages Kafka refuses stay pending (fetched again later): right for a while, but not
+        # for ever behind a healthy face.
+        stuck = failing is not None and failing > s.unhealthy_after_s
+        return bool(pub is not None and crawler.crawling) and not stuck, detail
+
+    return health
 
 
 def _sites_report(s: Settings, sites: SiteList) -> dict[str, Any]:
@@ -91,48 +100,29 @@ def run(mode: Mode, since: date | None = None, max_pages: int | None = None) -> 
     owned = sites.owned(s.crawler_replica_index, s.crawler_replica_count)
     log.info("replica %d/%d owns %s", s.crawler_replica_index, s.crawler_replica_count,
              [x.name for x in owned])
-    store = SeenStore(s.crawler_state_dir)
-    store.open_sites([x.name for x in owned])
-
-    holder: dict[str, Any] = {}
-
-    def health() -> tuple[bool, dict[str, Any]]:
-        crawler, pub = holder.get("crawler"), holder.get("publisher")
-        failing = pub.failing_for() if pub else None
-        detail = {"mode": mode, "sites": [x.name for x in owned],
-                  "kafka_last_ack": pub.last_ack if pub else None,
-                  "kafka_last_error": pub.last_error if pub else "not connected",
-                  "kafka_failing_for_s": None if failing is None else round(failing, 1)}
-        # Pages Kafka refuses stay pending (fetched again later): right for a while, but not
-        # for ever behind a healthy face.
-        stuck = failing is not None and failing > s.unhealthy_after_s
-        return bool(crawler is not None and crawler.crawling) and not stuck, detail
-
+    # Scrapy's components build the crawl's objects from these settings: the seen-store
+    # (state.SeenStoreExtension), the Kafka producer, Publisher and dead-letter sink
+    # (pipelines.KafkaPipeline).
+    process = CrawlerProcess(
+        settings=scrapy_settings(s, sites, owned, mode=mode, since=since, max_pages=max_pages),
+        install_root_handler=False)
+    crawler = process.create_crawler(PolicySpider)
     port = s.metrics_port or s.crawler_metrics_port
-    metrics = MetricsServer(s.metrics_host, port, health).start()
+    metrics = MetricsServer(s.metrics_host, port, _health(crawler, mode, owned, s)).start()
     try:
-        producer = _connect(s, None if mode == "continuous" else s.crawler_publish_timeout_s)
-        publisher = Publisher(producer)
-        holder["publisher"] = publisher
-        rt = Runtime(settings=s, sites=sites, owned=owned, store=store, publisher=publisher,
-                     dead_letters=DeadLetterSink(s, producer, "crawler"), mode=mode,
-                     since=since, max_pages=max_pages)
-        process = CrawlerProcess(settings=scrapy_settings(s, sites, owned),
-                                 install_root_handler=False)
-        crawler = process.create_crawler(PolicySpider)
-        holder["crawler"] = crawler
-        process.crawl(crawler, runtime=rt)
+        process.crawl(crawler)
         process.start()
-        publisher.close()
-        stats = crawler.stats.get_stats() if crawler.stats else {}
     finally:
-        store.close()
         metrics.stop()
+    pipeline = _pipeline(crawler)
+    if pipeline and pipeline.connect_error:  # a one-shot crawl gave up waiting: main() exits 3
+        raise pipeline.connect_error
+    stats = crawler.stats.get_stats() if crawler.stats else {}
     summary: dict[str, Any] = {
         k.removeprefix("lznews/"): v for k, v in stats.items() if k.startswith("lznews/")
     }
     summary.update(
-        mode=mode, sites=[x.name for x in owned], crawl_id=rt.crawl_id,
+        mode=mode, sites=[x.name for x in owned], crawl_id=crawler.settings["LZNEWS_CRAWL_ID"],
         finish_reason=stats.get("finish_reason"),
         pages=stats.get("downloader/response_count", 0),
         bytes=stats.get("downloader/response_bytes", 0),

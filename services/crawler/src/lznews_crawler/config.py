@@ -1,8 +1,15 @@
-"""Scrapy settings from LZNEWS_* settings and the site list."""
+"""Scrapy settings from LZNEWS_* settings, the site list and the crawl's mode.
+
+The crawl's own objects are built from these by Scrapy components, never handed to the spider:
+the seen-store by SeenStoreExtension (state.py), the Kafka producer, Publisher and dead-letter
+sink by KafkaPipeline (pipelines.py).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from datetime import date
+from typing import Any, Literal
 
 from lznews_common.settings import Settings
 from lznews_crawler.safety import AddressCheck
@@ -10,8 +17,14 @@ from lznews_crawler.sites import Site, SiteList
 
 MW = "lznews_crawler.middlewares"
 
+Mode = Literal["continuous", "once", "backfill"]
 
-def scrapy_settings(s: Settings, sites: SiteList, owned: list[Site]) -> dict[str, Any]:
+
+def scrapy_settings(s: Settings, sites: SiteList, owned: list[Site], *,
+                    mode: Mode = "continuous", since: date | None = None,
+                    max_pages: int | None = None) -> dict[str, Any]:
+    """`since` and `max_pages` are backfill's: skip articles whose URL date is earlier, and
+    walk at most this many listing pages per site."""
     min_delay = min((site.download_delay_s for site in owned), default=1.0)
     return {
         "BOT_NAME": "lznews",
@@ -36,6 +49,7 @@ def scrapy_settings(s: Settings, sites: SiteList, owned: list[Site]) -> dict[str
         "EXTENSIONS": {
             "scrapy.extensions.throttle.AutoThrottle": None,
             "lznews_crawler.throttle.SiteAutoThrottle": 0,
+            "lznews_crawler.state.SeenStoreExtension": 0,
             f"{MW}.ResponseSizeCap": 0,
         },
         # Safety and robustness.
@@ -62,7 +76,14 @@ def scrapy_settings(s: Settings, sites: SiteList, owned: list[Site]) -> dict[str
         # The seen-store decides what is fetched; Scrapy's in-memory dupefilter would also
         # block the listing re-visits of continuous mode.
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
+        "LZNEWS_SETTINGS": s,
         "LZNEWS_SITES": sites,
+        "LZNEWS_OWNED_SITES": [site.name for site in owned],
+        "LZNEWS_MODE": mode,
+        "LZNEWS_SINCE": since,
+        "LZNEWS_MAX_PAGES": max_pages,
+        # One id per process run, stamped on every raw page (RawPage.crawl_id).
+        "LZNEWS_CRAWL_ID": uuid.uuid4().hex[:16],
         "LZNEWS_HOST_MAP": s.crawler_host_map,
         "LZNEWS_ALLOW_PRIVATE": s.crawler_allow_private,
         "LZNEWS_RETRY_BACKOFF_S": s.crawler_retry_backoff_s,

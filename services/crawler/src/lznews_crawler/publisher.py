@@ -7,13 +7,69 @@ Deferred that fires only when Kafka has the record (acks=all) or has finally ref
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from scrapy.utils.defer import maybe_deferred_to_future
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_before_delay,
+    stop_never,
+    wait_exponential,
+)
 from twisted.internet.defer import Deferred
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
+
+from lznews_common import kafka
+from lznews_common.settings import Settings
+from lznews_common.topics import prepare_topics
+
+log = logging.getLogger(__name__)
+
+
+def _producer(s: Settings) -> KafkaProducer:
+    """One attempt: create the topics and a producer."""
+    prepare_topics(s)
+    timeout_ms = int(s.crawler_publish_timeout_s * 1000)
+    return kafka.producer(
+        s,
+        max_block_ms=timeout_ms,
+        delivery_timeout_ms=max(timeout_ms, s.kafka_request_timeout_ms + 1000),
+    )
+
+
+async def _attempt(s: Settings) -> KafkaProducer:
+    """`_producer` on a reactor pool thread, which lives as long as the process. (A producer
+    created on a short-lived daemon thread stalled for good in the broker-outage test.)"""
+    return await maybe_deferred_to_future(deferToThread(_producer, s))
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    delay = state.next_action.sleep if state.next_action else 0.0
+    log.warning("Kafka not reachable (%s); retrying in %.0f s", error, delay)
+
+
+async def connect(s: Settings, wait_s: float | None) -> KafkaProducer:
+    """Create the topics and a producer, waiting for Kafka (forever if wait_s is None; else
+    giving up when the next wait would pass wait_s). Each attempt runs on a thread and the
+    waits (1 s, doubling up to 30 s) are the event loop's, so the reactor stays free while
+    Kafka is away; a SIGTERM then stops the crawler once the attempt under way has ended."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type(KafkaError),
+        wait=wait_exponential(max=30),
+        stop=stop_never if wait_s is None else stop_before_delay(wait_s),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    return await retrying(_attempt, s)
 
 
 class Publisher:

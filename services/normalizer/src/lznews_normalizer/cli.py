@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import sys
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
+from lznews_common.models import RawPage
+from lznews_common.startup import one_line_errors
 from lznews_common.urls import is_http_url
 
-from .errors import NotAnArticle, StageError
-from .pipeline import normalize
-
-SITES = {
-    "lzbs.com.cn": "lzbs",
-    "lanzhou.gov.cn": "lanzhou_gov",
-    "people.com.cn": "people_gansu",
-    "news.cn": "xinhua_gansu",
-    "xinhuanet.com": "xinhua_gansu",
-    "china.com.cn": "china_com_cn",
-}
-
-
-def guess_site(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    for domain, key in SITES.items():
-        if host == domain or host.endswith("." + domain):
-            return key
-    return host or "unknown"
+from .errors import NotAnArticle, OffContract, StageError
+from .pipeline import normalize_page
+from .sites import guess_site
 
 
 def page_url(value: str) -> str:
@@ -39,6 +23,7 @@ def page_url(value: str) -> str:
     return value
 
 
+@one_line_errors("lznews-normalize")  # a bad setting or site list: one line, exit 2
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="lznews-normalize", description=__doc__)
     ap.add_argument("file", help="saved page (raw bytes as fetched)")
@@ -53,26 +38,24 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"lznews-normalize: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    raw = {
-        "url": args.url,
-        "final_url": args.url,
-        "site": args.site or guess_site(args.url),
-        "fetched_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "http_status": 200,
-        "headers": {"content-type": args.content_type, "last-modified": None, "etag": None},
-        "body_b64": base64.b64encode(data).decode("ascii"),
-        "crawl_id": "cli",
-    }
+    page = RawPage.build(url=args.url, final_url=args.url, site=args.site or guess_site(args.url),
+                         http_status=200, body=data,
+                         headers={"content-type": args.content_type}, crawl_id="cli",
+                         fetched_at=datetime.now(UTC).replace(microsecond=0))
     try:
-        article = normalize(raw)
+        article = normalize_page(page)
     except NotAnArticle as exc:
         print(f"lznews-normalize: not an article ({exc.stage}): {exc.reason}", file=sys.stderr)
         return 2
     except StageError as exc:
         print(f"lznews-normalize: failed in {exc.stage}: {exc.reason}", file=sys.stderr)
         return 2
+    except OffContract as exc:
+        print(f"lznews-normalize: bug: the article is off-contract: {exc}", file=sys.stderr)
+        return 2
     try:
-        json.dump(article, sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(article.model_dump(mode="json", by_alias=True), sys.stdout,
+                  ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. piped into head

@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-HAN_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+from .han import HAN_RE
+
 # Share of Han characters that conversion changes above which a text counts as traditional.
 HANT_RATIO = 0.04
 

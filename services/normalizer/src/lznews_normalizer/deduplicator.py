@@ -8,13 +8,32 @@ copies of a story arrive under other URLs, on other partitions.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lznews_common.models import Article
 from lznews_normalizer.dedup import SimhashIndex
 
 Kind = Literal["new", "changed", "unchanged", "exact", "near"]
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """What deduplication reads of an article: the worker's Article, or its JSON-shaped dict."""
+
+    id: str
+    url: str  # canonical
+    digest: str
+    simhash: int
+
+    @classmethod
+    def of(cls, article: Article | Mapping[str, Any]) -> _Keys:
+        if isinstance(article, Article):
+            return cls(article.id, article.canonical_url, article.content_hash,
+                       int(article.simhash, 16))
+        return cls(article["id"], article["canonical_url"], article["content_hash"],
+                   int(article["simhash"], 16))
 
 
 @dataclass(frozen=True)
@@ -33,24 +52,25 @@ class Deduplicator:
         self.store = store
         self.index = SimhashIndex(store, max_distance=max_distance)
 
-    def check(self, article: dict[str, Any]) -> Verdict:
-        url, digest, own = article["canonical_url"], article["content_hash"], article["id"]
-        previous = self.store.get(f"u:{url}")
-        if previous == digest:
-            return Verdict("unchanged", own)
+    def check(self, article: Article | Mapping[str, Any]) -> Verdict:
+        keys = _Keys.of(article)
+        previous = self.store.get(f"u:{keys.url}")
+        if previous == keys.digest:
+            return Verdict("unchanged", keys.id)
         if previous is not None:
             return Verdict("changed")  # same URL, new content: an update, always emitted
-        first = self.store.get(f"c:{digest}")
-        if first is not None and first != own:
+        first = self.store.get(f"c:{keys.digest}")
+        if first is not None and first != keys.id:
             return Verdict("exact", first, 0)
-        for other, distance in self.index.query(int(article["simhash"], 16)):
-            if other != own:
+        for other, distance in self.index.query(keys.simhash):
+            if other != keys.id:
                 return Verdict("near", other, distance)
         return Verdict("new")
 
-    def record(self, article: dict[str, Any], verdict: Verdict) -> None:
+    def record(self, article: Article | Mapping[str, Any], verdict: Verdict) -> None:
         """Remember the article; called only after its output was acknowledged."""
-        self.store[f"u:{article['canonical_url']}"] = article["content_hash"]
+        keys = _Keys.of(article)
+        self.store[f"u:{keys.url}"] = keys.digest
         if verdict.emit:
-            self.store[f"c:{article['content_hash']}"] = article["id"]
-            self.index.add(article["id"], int(article["simhash"], 16))
+            self.store[f"c:{keys.digest}"] = keys.id
+            self.index.add(keys.id, keys.simhash)

@@ -1,188 +1,19 @@
 """Entities from the cleaned, simplified body: organisations, places, people, policy documents,
 amounts. Run on the body only, so link farms and spam never become entities.
 
-The tagger is pluggable (:class:`Tagger`); the default wraps jieba's POS tagger with the
-gazetteer loaded as user words. Rules on top of it build agency names (市科技局 + 兰州市 ->
+The tagger is pluggable (tagger.py); rules on top of it build agency names (市科技局 + 兰州市 ->
 兰州市科技局) and catch the names jieba splits (王柠 -> 王/柠) from titles around them.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
-from importlib import resources
-from typing import Protocol
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-
-# The POS tagger reads at most MAX_TAGGED_CHARS of a body (the regex rules read all of it), and
-# jieba's HMM, which finds words outside the dictionary (new names), at most HMM_BUDGET of
-# those: it costs about 0.25 ms a character on text that forms no dictionary words, so one
-# paragraph of 60,000 such characters took 30 s. Real articles send it a few hundred.
-MAX_TAGGED_CHARS = 100_000
-HMM_BUDGET = 2_500
-PIECE = 1_000  # text tagged per call: bounds how far one paragraph can overrun the HMM budget
-# Characters jieba joins into one block; a piece ending after any other character is tagged
-# exactly as it is inside the whole text.
-_BLOCK_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+#&._\r")
-
-
-class Tagger(Protocol):
-    def tag(self, text: str) -> list[tuple[str, str]]:
-        """Split text into (word, POS) pairs using the ICTCLAS-style tags jieba uses
-        (ns place, nr person, nt organisation, n noun, v verb, x punctuation...)."""
-        ...
-
-
-# --- gazetteer ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Gazetteer:
-    canonical: dict[str, str]  # surface form -> canonical name
-    kind: dict[str, str]  # canonical name -> "place" | "org"
-    pattern: re.Pattern[str]
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> Gazetteer:
-    text = resources.files("lznews_normalizer").joinpath("data/gazetteer.tsv").read_text("utf-8")
-    canonical: dict[str, str] = {}
-    kind: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        cols = line.split("\t")
-        name, typ = cols[0].strip(), cols[1].strip()
-        kind[name] = typ
-        canonical[name] = name
-        if len(cols) > 2:
-            for alias in cols[2].split(","):
-                if alias.strip():
-                    canonical[alias.strip()] = name
-    alts = sorted(canonical, key=len, reverse=True)
-    return Gazetteer(canonical, kind, re.compile("|".join(map(re.escape, alts))))
-
-
-_PROVINCE_SUFFIX = re.compile(r"(?:壮族|回族|维吾尔)?(?:自治区|特别行政区)$|[省市]$")
-
-
-@lru_cache(maxsize=1)
-def world_places() -> frozenset[str]:
-    """Countries and regions (ISO 3166-1) and China's provinces (ISO 3166-2:CN) by their
-    Chinese names from pycountry's translations, provinces also without 省/市/自治区."""
-    import gettext
-
-    import pycountry
-
-    def zh(domain: str) -> gettext.NullTranslations:
-        return gettext.translation(domain, pycountry.LOCALES_DIR, languages=["zh_CN"],
-                                   fallback=True)
-
-    countries, regions = zh("iso3166-1"), zh("iso3166-2")
-    names = set()
-    for c in pycountry.countries:
-        for attr in ("name", "common_name"):
-            if hasattr(c, attr):
-                names.add(countries.gettext(getattr(c, attr)))
-    for s in pycountry.subdivisions.get(country_code="CN") or []:
-        name = regions.gettext(s.name)
-        names |= {name, _PROVINCE_SUFFIX.sub("", name)}
-    return frozenset(n for n in names if len(n) >= 2 and re.fullmatch(f"[{HAN}]+", n))
-
-
-# --- default tagger -----------------------------------------------------------------------------
-
-
-class JiebaTagger:
-    """jieba POS tagging with a private dictionary (the global jieba state is left alone)."""
-
-    def __init__(self) -> None:
-        import logging
-
-        import jieba
-        import jieba.posseg
-
-        jieba.setLogLevel(logging.WARNING)
-        self._tokenizer = jieba.Tokenizer()
-        self._tokenizer.check_initialized()
-        gaz = gazetteer()
-        for surface, name in gaz.canonical.items():
-            self._tokenizer.add_word(surface, freq=2000, tag="ns" if gaz.kind[name] == "place"
-                                     else "nt")
-        self._pos = jieba.posseg.POSTokenizer(self._tokenizer)
-        self._lock = threading.Lock()
-
-    def tag(self, text: str) -> list[tuple[str, str]]:
-        """(word, POS) pairs; past HMM_BUDGET characters of HMM work, dictionary words only."""
-        out: list[tuple[str, str]] = []
-        hmm_left = HMM_BUDGET
-        with self._lock:  # jieba's lazy structures are not thread-safe
-            if len(text) <= HMM_BUDGET:  # the HMM cannot read more than all of it
-                return [(p.word, p.flag) for p in self._pos.cut(text)]
-            for piece in pieces(text, PIECE):
-                hmm = hmm_left > 0
-                tokens = [(p.word, p.flag) for p in self._pos.cut(piece, HMM=hmm)]
-                if hmm:
-                    hmm_left -= self._hmm_chars(tokens)
-                out.extend(tokens)
-        return out
-
-    def _hmm_chars(self, tokens: list[tuple[str, str]]) -> int:
-        """Characters the HMM read, as jieba chooses them: runs of 2+ Han characters that the
-        dictionary could only cut into single characters (the HMM's output is rarely a
-        dictionary word, so runs of single or unknown words show where it ran)."""
-        used = run = 0
-        freq = self._tokenizer.FREQ
-        for word, _ in tokens:
-            if (len(word) == 1 or not freq.get(word)) and "\u4e00" <= word[:1] <= "\u9fd5":
-                run += len(word)
-                continue
-            used += run if run >= 2 else 0
-            run = 0
-        return used + (run if run >= 2 else 0)
-
-    def freq(self, word: str) -> int:
-        return self._tokenizer.FREQ.get(word, 0)
-
-
-def _joins(c: str) -> bool:
-    return c in _BLOCK_CHARS or "\u4e00" <= c <= "\u9fd5"  # jieba's Han range
-
-
-def pieces(text: str, size: int) -> list[str]:
-    """`text` cut into pieces of at most `size` characters, each cut made after a character
-    jieba does not join into a word block (punctuation, space, newline) when the piece has one:
-    then tagging the pieces one by one gives the tokens of tagging the whole text."""
-    out, start, n = [], 0, len(text)
-    while start < n:
-        end = min(start + size, n)
-        if end < n:
-            cut = end
-            while cut > start and _joins(text[cut - 1]):
-                cut -= 1
-            end = cut if cut > start else end  # no separator at all: a hard cut
-        out.append(text[start:end])
-        start = end
-    return out
-
-
-_default: JiebaTagger | None = None
-_default_lock = threading.Lock()
-
-
-def default_tagger() -> JiebaTagger:
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = JiebaTagger()
-        return _default
-
-
-# --- rules ---------------------------------------------------------------------------------------
+from .gazetteer import Gazetteer, gazetteer, world_places
+from .han import HAN
+from .tagger import MAX_TAGGED_CHARS, Tagger, default_tagger
 
 ORG_SUFFIXES = (
     "管委会", "委员会", "办公厅", "办公室", "人民政府", "政府", "有限责任公司", "股份有限公司",
@@ -206,14 +37,15 @@ _PLACE_SUFFIX = re.compile(f"[{HAN}]{{2,8}}[省市县区州镇乡村]")
 _NOT_PLACES = {"城市", "上市", "新区", "市区", "城区", "社区", "园区", "景区", "校区", "示范区",
                "试验区", "自创区", "开发区", "高新区", "经济区", "功能区", "街区", "全市", "全省",
                "全区", "全县", "各县", "我市"}
-_PERSON_PREV = set(
-    "局长 副局长 书记 副书记 主任 副主任 市长 副市长 省长 副省长 区长 县长 厅长 部长 主席 院长 "
-    "校长 董事长 总经理 负责人 院士 教授 记者 总书记 委员 代表".split()
-)
-_PERSON_NEXT = set(
-    "表示 介绍 说 指出 强调 同志 出席 主持 讲话 调研 要求 书记 总书记 局长 主任 市长 省长 院士 "
-    "教授 认为 透露".split()
-)
+# Titles written before a name (局长王柠), and words after a name that speaks or acts (王柠表示):
+# both the title rule and the tagger's person context read them.
+PERSON_TITLES = ("局长", "副局长", "书记", "副书记", "主任", "副主任", "市长", "副市长", "省长",
+                 "副省长", "区长", "县长", "厅长", "部长", "主席", "院长", "校长", "董事长",
+                 "总经理", "负责人", "院士", "教授", "记者", "委员", "代表")
+SPEECH_VERBS = ("表示", "介绍", "说", "指出", "强调", "同志", "出席", "主持", "讲话", "调研",
+                "要求", "认为", "透露")
+_PERSON_PREV = {*PERSON_TITLES, "总书记"}
+_PERSON_NEXT = {*SPEECH_VERBS, "书记", "总书记", "局长", "主任", "市长", "省长", "院士", "教授"}
 
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏"
@@ -223,14 +55,8 @@ SURNAMES = set(
     "屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应"
     "臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝习"
 )
-_TITLE_BEFORE = (
-    r"(?:局长|副局长|书记|副书记|主任|副主任|市长|副市长|省长|副省长|区长|县长|厅长|部长|主席|"
-    r"院长|校长|董事长|总经理|负责人|院士|教授|研究员|记者|同志|代表|委员)"
-)
-_AFTER_NAME = (
-    r"(?=表示|介绍|说|指出|强调|同志|出席|主持|讲话|调研|要求|认为|透露"
-    r"|[，,。、；;：:（(\s]|$)"
-)
+_TITLE_BEFORE = f"(?:{'|'.join((*PERSON_TITLES, '研究员', '同志'))})"
+_AFTER_NAME = rf"(?={'|'.join(SPEECH_VERBS)}|[，,。、；;：:（(\s]|$)"
 _PERSON_RULES = (
     re.compile(rf"{_TITLE_BEFORE}\s?(?P<n>[{HAN}]{{2,3}}?){_AFTER_NAME}"),
     re.compile(rf"据(?P<n>[{HAN}]{{2,3}}?)(?:介绍|透露|了解)"),

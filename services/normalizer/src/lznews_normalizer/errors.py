@@ -28,3 +28,9 @@ class NotAnArticle(StageError):
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
         return NotAnArticle, (self.reason, self.stage)
+
+
+class OffContract(Exception):
+    """The stages built an article that lznews.article/1 refuses: a bug in the normaliser, not
+    the page's fault (the worker dead-letters it as stage "output"). Carries the reason as its
+    only argument, so it crosses back from the page's child process pickled, intact."""

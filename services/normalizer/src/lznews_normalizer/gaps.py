@@ -16,11 +16,11 @@ the gap; without the guard it was lost every time.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from typing import Literal
 
 from kafka import KafkaConsumer, TopicPartition
+from tenacity import Retrying, retry_if_result, stop_after_delay
 
 from lznews_common import kafka
 from lznews_common.settings import Settings
@@ -98,13 +98,16 @@ class GapGuard:
         try:
             reader.assign([tp])
             reader.seek(tp, offset)
-            deadline = time.monotonic() + self.probe_s
-            while time.monotonic() < deadline:
-                records = reader.poll(timeout_ms=200, max_records=1).get(tp)
-                if records:
-                    return records[0].offset
+            # A new reader's first polls come back empty while it fetches: poll until a record
+            # shows or probe_s is up (then None, not tenacity's RetryError).
+            polls = Retrying(stop=stop_after_delay(self.probe_s),
+                             retry=retry_if_result(lambda records: not records),
+                             retry_error_callback=lambda _: None)
+            records = polls(lambda: reader.poll(timeout_ms=200, max_records=1).get(tp))
         finally:
             reader.close()
+        if records:
+            return records[0].offset
         raise TimeoutError(f"nothing readable from {offset} within {self.probe_s}s")
 
     def _reader(self) -> KafkaConsumer:

@@ -1,78 +1,62 @@
-"""lznews.raw-page/1 dict -> lznews.article/1 dict, every step pure (no I/O, no network).
+"""lznews.raw-page/1 -> lznews.article/1: a RawPage in, an Article out (lznews_common.models),
+every step pure (no I/O, no network).
 
-Stage order: decode -> extract -> repair -> convert -> clean (boilerplate rules; errors
-reported as stage "extract") -> metadata -> entities -> dedup (fingerprints; errors reported as
-"entities"). Anything unexpected inside a stage becomes a StageError naming that stage, so
-the worker can dead-letter every failure with a stage and a reason.
+Stage order: decode -> extract -> repair -> convert -> metadata (the headline) -> clean
+(boilerplate rules, which drop the headline's lines; errors reported as stage "extract") ->
+metadata (the fields read from the cleaned lines) -> entities -> dedup (fingerprints; errors
+reported as "entities"). Anything unexpected inside a stage becomes a StageError naming that
+stage, so the worker can dead-letter every failure with a stage and a reason.
 
-Work per page is bounded: the page is cut to MAX_PAGE_BYTES, the text the later stages read to
-MAX_PAGE_LINES / MAX_BODY_CHARS, and each rule bounds what it reads (see metadata, entities,
-repair). A long real document is kept, truncated, and the quality counters say so.
+Work per page is bounded (bounds.py), and each rule bounds what it reads (see titles, dates,
+entities, repair).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lznews_common.models import article_id
+from pydantic import ValidationError
+
+from lznews_common.models import Article, MessageError, RawPage, article_id
+from lznews_common.models import Entities as ArticleEntities
 from lznews_common.urls import canonical_url
 
 from . import PIPELINE_VERSION
+from .boilerplate import Cleaned, clean_lines, is_info_line
+from .bounds import (
+    MAX_BODY_CHARS,
+    MAX_BODY_LINES,
+    MAX_PAGE_BYTES,
+    MAX_PAGE_CHARS,
+    MAX_PAGE_LINES,
+    Trimmed,
+    parse_bounded,
+    strip_bulk,
+    truncate_page,
+)
 from .convert import convert
 from .decode import Decoded, decode, unescape_entities
 from .dedup import content_hash, simhash, simhash_hex
-from .entities import Tagger, extract_entities
-from .errors import NotAnArticle, StageError
-from .extract import (
-    MAX_DEPTH,
-    MAX_ELEMENTS,
-    Cleaned,
-    Parsed,
-    anchor_han_ratio,
-    cap_lines,
-    clean_lines,
-    cut_elements,
-    extract_main,
-    han_count,
-    has_prose,
-    html_lines,
-    is_info_line,
-    looks_like_listing,
-    parse_page,
-)
-from .metadata import extract_metadata, extract_title
+from .entities import extract_entities
+from .errors import NotAnArticle, OffContract, StageError
+from .extract import extract_main
+from .han import han_count
+from .listing import anchor_han_ratio, has_prose, looks_like_listing
+from .metadata import extract_metadata
+from .parse import MAX_DEPTH, Parsed, cap_lines, html_lines
 from .repair import Budget, RepairStats, repair_lines, repair_text
+from .tagger import Tagger
+from .titles import extract_title
 
-ARTICLE_SCHEMA = "lznews.article/1"
 # Fewer Han characters than this in the clean body: not an article. Two-sentence briefs and
 # short notices are real news, so the bar is low; listings are caught by link density.
 MIN_HAN = 30
-# Bounds on what one page may make the stages read. Articles are far smaller; a longer page is
-# truncated (and counted in its quality counters), not lost: monitoring wants a very long real
-# document indexed, if only in part.
-MAX_PAGE_BYTES = 4 * 1024 * 1024  # raw HTML, once inline scripts, styles, data: URIs go
-MAX_PAGE_LINES = 5_000  # page text lines that metadata rules read (real pages: under 2,000)
-MAX_PAGE_CHARS = 300_000
-MAX_BODY_LINES = 5_000  # the article text handed to repair, conversion, cleaning and tagging
-MAX_BODY_CHARS = 200_000  # a 100,000-character government plan fits
-_BULK_OPEN = re.compile(rb"<(script|style)\b|data:[\w/+.-]+;base64,[\w+/=]+", re.I)
-_BULK_CLOSE = {tag: re.compile(rb"</" + tag + rb"\s*>", re.I) for tag in (b"script", b"style")}
-# A quoted attribute value over 64 KB (inlined JSON, SVG, junk): no text or metadata is in it.
-_HUGE_ATTRIBUTE = re.compile(rb"""=\s*(?:"[^"]{65536,}"|'[^']{65536,}')""")
 MAX_ANCHOR_RATIO = 0.6  # listing pages are mostly link text
 _ERROR_STAGE = {"clean": "extract", "dedup": "entities"}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class _Stages:
@@ -100,94 +84,34 @@ class _Stages:
                 self.on_stage(name, elapsed)
 
 
-def strip_bulk(data: bytes) -> bytes:
-    """Drop inline <script>/<style> elements, data: URIs and huge attribute values, the usual
-    bulk of a huge page.
-
-    One forward scan (a lazy `<script.*?</script>` regex rescans the rest of the page for each
-    unclosed <script>); an unclosed element runs to the end of the page, as a browser reads it.
-    """
-    out, pos = [], 0
-    while m := _BULK_OPEN.search(data, pos):
-        out.append(data[pos:m.start()])
-        if m.group(1) is None:  # a data: URI, matched whole
-            pos = m.end()
-            continue
-        closer = _BULK_CLOSE[m.group(1).lower()].search(data, m.end())
-        if closer is None:
-            pos = len(data)
-            break
-        pos = closer.end()
-    out.append(data[pos:])
-    return _HUGE_ATTRIBUTE.sub(b'=""', b"".join(out))
-
-
-def truncate_page(data: bytes, limit: int) -> bytes:
-    """The first `limit` bytes or fewer, cut where no tag or character is split: before a '<',
-    after a '>' or a space (bytes no multi-byte encoding uses inside a character), else at a
-    UTF-8 character boundary."""
-    if len(data) <= limit:
-        return data
-    lo = max(0, limit - 65_536)
-    cut = max(data.rfind(b"<", lo, limit), data.rfind(b">", lo, limit) + 1,
-              data.rfind(b" ", lo, limit) + 1, data.rfind(b"\n", lo, limit) + 1)
-    if cut <= lo:
-        cut = limit
-        while cut > lo and 0x80 <= data[cut] < 0xC0:  # a UTF-8 continuation byte
-            cut -= 1
-    return data[:cut]
-
-
-@dataclass
-class _Trimmed:
-    """What the bounds cut from one page, for its quality counters."""
-
-    page_bytes: int = 0
-    elements: int = 0
-    body_chars: int = 0
-    depth: bool = False
-
-
-def _raw_bytes(raw: dict[str, Any]) -> bytes:
-    if not isinstance(raw, dict):
-        raise StageError("decode", f"raw page is {type(raw).__name__}, not a dict")
-    body = raw.get("body_b64")
-    if not isinstance(body, str):
-        raise StageError("decode", "body_b64 missing")
-    try:
-        return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise StageError("decode", f"body_b64 is not base64: {exc}") from exc
-
-
-def normalize(
-    raw: dict[str, Any],
+def normalize_page(
+    page: RawPage,
     timings: dict[str, float] | None = None,
     *,
     tagger: Tagger | None = None,
     on_stage: Callable[[str, float], None] | None = None,
     diagnostics: dict[str, Any] | None = None,
-    normalized_at: str | None = None,
+    normalized_at: datetime | str | None = None,
     canonical: str | None = None,
-) -> dict[str, Any]:
-    """Normalise one lznews.raw-page/1 dict into a lznews.article/1 dict.
+) -> Article:
+    """Normalise one raw page into its article.
 
     timings: filled with seconds per stage (decode, extract, repair, convert, clean,
     metadata, entities, dedup); on_stage is called after each stage with (name, seconds).
     diagnostics: filled with non-numeric facts (encoding, how it was chosen, extractor).
     canonical: the page's canonical URL as the crawler keyed it on raw-pages (it knows each
     site's gateway rewrites); without it, the canonical form of the raw page's url.
-    Raises NotAnArticle for pages that are not articles and StageError for anything else.
+    Raises NotAnArticle for pages that are not articles, StageError for anything else the page
+    causes and OffContract for an article the contract refuses.
     """
     stage = _Stages(timings, on_stage)
     diag = diagnostics if diagnostics is not None else {}
-    trimmed = _Trimmed()
+    trimmed = Trimmed()
 
     with stage("decode"):
-        status = raw.get("http_status", 200) if isinstance(raw, dict) else None
-        data = _raw_bytes(raw)
-        if isinstance(status, int) and not 200 <= status < 300:
-            raise NotAnArticle(f"http status {status}", stage="decode")
+        data = page.body
+        if not 200 <= page.http_status < 300:
+            raise NotAnArticle(f"http status {page.http_status}", stage="decode")
         if len(data) > MAX_PAGE_BYTES:
             data = strip_bulk(data)
         if len(data) > MAX_PAGE_BYTES:
@@ -196,13 +120,11 @@ def normalize(
             trimmed.page_bytes = size - len(data)
         if not data.strip():
             raise NotAnArticle("empty body", stage="decode")
-        headers = raw.get("headers") or {}
-        ctype = headers.get("content-type") if isinstance(headers, dict) else None
-        decoded = decode(data, ctype)
+        decoded = decode(data, page.headers.content_type)
         diag.update(encoding=decoded.encoding, encoding_method=decoded.method)
 
     with stage("extract"):
-        text, parsed = _parse(decoded.text, trimmed)
+        text, parsed = parse_bounded(decoded.text, trimmed)
         root = parsed.root
         parser_fffd = _parser_replacements(text, parsed)
         all_lines = html_lines(root)
@@ -226,12 +148,14 @@ def normalize(
         converted = convert("\n".join(lines))
         script = converted.original_script
         lines = converted.text.split("\n")
-        page = convert("\n".join(page_fixed), script=script).text.split("\n")
+        page_lines = convert("\n".join(page_fixed), script=script).text.split("\n")
         fix_budget = Budget()  # one page's worth of guesses for all the strings read from tags
 
         def fix(s: str) -> str:
             return convert(repair_text(s, budget=fix_budget)[0], script=script).text.strip()
 
+    # The headline is read once, here: cleaning drops its repeats from the body, and the other
+    # fields (below) are read from the lines cleaning sorts out.
     with stage("metadata"):
         title = extract_title(root, fix)
 
@@ -242,9 +166,9 @@ def normalize(
         _check_length(han, parsed, " after cleaning")
 
     with stage("metadata"):
-        info = cleaned.meta_lines + [ln for ln in page if is_info_line(ln)]
-        url = raw.get("final_url") or raw.get("url") or ""
-        meta = extract_metadata(root, page, info, cleaned.body, url, fix)
+        info = cleaned.meta_lines + [ln for ln in page_lines if is_info_line(ln)]
+        meta = extract_metadata(root, title, page_lines, info, cleaned.body, page.final_url,
+                                fix)
         title = meta.title or _title_from_body(cleaned.body)
 
     with stage("entities"):
@@ -254,51 +178,50 @@ def normalize(
         chash = content_hash(body)
         shash = simhash_hex(simhash(body))
 
-    canonical = canonical_url(canonical or raw.get("url") or url)
-    return {
-        "schema": ARTICLE_SCHEMA,
-        "id": article_id(canonical),
-        "url": raw.get("url") or url,
-        "canonical_url": canonical,
-        "site": raw.get("site") or "",
-        "title": title,
-        "published_at": meta.published_at,
-        "source": meta.source,
-        "authors": meta.authors,
-        "editors": meta.editors,
-        "doc_number": meta.doc_number,
-        "body": body,
-        "original_script": script,
-        "fetched_at": raw.get("fetched_at"),
-        "normalized_at": normalized_at or _now(),
-        "pipeline_version": PIPELINE_VERSION,
-        "entities": entities.as_dict(),
-        "quality": _quality(decoded, parser_fffd + unescape_fffd, rstats, cleaned, han,
-                            trimmed),
-        "content_hash": chash,
-        "simhash": shash,
-    }
+    canonical = canonical_url(canonical or page.url)
+    try:
+        return Article(
+            id=article_id(canonical),
+            url=page.url,
+            canonical_url=canonical,
+            site=page.site,
+            title=title,
+            published_at=meta.published_at,
+            source=meta.source,
+            authors=meta.authors,
+            editors=meta.editors,
+            doc_number=meta.doc_number,
+            body=body,
+            original_script=script,
+            fetched_at=page.fetched_at,
+            normalized_at=normalized_at or datetime.now(UTC).replace(microsecond=0),
+            pipeline_version=PIPELINE_VERSION,
+            entities=ArticleEntities.model_validate(entities, from_attributes=True),
+            quality=_quality(decoded, parser_fffd + unescape_fffd, rstats, cleaned, han,
+                             trimmed),
+            content_hash=chash,
+            simhash=shash,
+        )
+    except ValidationError as exc:
+        raise OffContract(f"{exc.error_count()} error(s): {str(exc)[:1000]}") from None
+
+
+def normalize(raw: dict[str, Any], timings: dict[str, float] | None = None,
+              **options: Any) -> dict[str, Any]:
+    """normalize_page for callers that hold pages as JSON-shaped dicts (tests, eval, bench):
+    the dict is read as a lznews.raw-page/1 message (one that is not raises StageError in
+    decode) and the article returned as its lznews.article/1 dict."""
+    try:
+        page = RawPage.parse(raw)
+    except MessageError as exc:
+        raise StageError("decode", exc.reason) from None
+    return normalize_page(page, timings, **options).model_dump(mode="json", by_alias=True)
 
 
 def _title_from_body(body: list[str]) -> str:
     if body and len(body[0]) <= 60:
         return body[0]
     raise NotAnArticle("no title found", stage="metadata")
-
-
-def _parse(text: str, trimmed: _Trimmed) -> tuple[str, Parsed]:
-    """The page parsed, with at most MAX_ELEMENTS elements: scripts and styles go first, then
-    whatever follows the last element allowed. Returns the text that was parsed too."""
-    parsed = parse_page(text)
-    if parsed.elements > MAX_ELEMENTS:  # strip_bulk only cuts at ASCII: UTF-8 round-trips
-        text = strip_bulk(text.encode("utf-8")).decode("utf-8")
-        parsed = parse_page(text)
-    if parsed.elements > MAX_ELEMENTS:
-        text = cut_elements(text)
-        before, parsed = parsed.elements, parse_page(text)
-        trimmed.elements = before - parsed.elements  # counted: these may have held text
-    trimmed.depth = parsed.depth_cut is not None
-    return text, parsed
 
 
 def _check_length(han: int, parsed: Parsed, when: str) -> None:
@@ -332,7 +255,7 @@ def _unescape(lines: list[str]) -> tuple[list[str], int]:
 
 
 def _quality(decoded: Decoded, parser_fffd: int, r: RepairStats, cleaned: Cleaned,
-             han: int, trimmed: _Trimmed) -> dict[str, int]:
+             han: int, trimmed: Trimmed) -> dict[str, int]:
     return {
         "pinyin_annotations": r.pinyin_annotations,
         "boilerplate_lines": cleaned.boilerplate_lines,

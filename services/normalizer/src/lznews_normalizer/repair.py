@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+from .convert import to_simplified
+from .han import HAN
+
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 _PY_CHARS = f"a-zA-Z{_TONED}{_TONED.upper()}ɑɡê"
 _PY = f"[{_PY_CHARS}]+(?: [{_PY_CHARS}]+)*"
@@ -109,18 +111,11 @@ def strip_controls(text: str) -> tuple[str, int]:
 Lexicon = Callable[[str], int]
 
 
-@lru_cache(maxsize=1)
-def _t2s():  # noqa: ANN202 - opencc has no type stubs
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def default_lexicon(word: str) -> int:
     # Share the entity tagger's dictionary: one jieba dictionary in memory per process.
-    from .entities import default_tagger
+    from .tagger import default_tagger
 
-    return default_tagger().freq(_t2s().convert(word))
+    return default_tagger().freq(to_simplified(word))
 
 
 @lru_cache(maxsize=1)

@@ -39,12 +39,12 @@ from lznews_common.startup import one_line_errors, prepare_topics_when_reachable
 from lznews_common.topics import ARTICLES, RAW_PAGES
 from lznews_common.topics import DEAD_LETTERS as DEAD_LETTERS_TOPIC
 from lznews_common.urls import is_http_url
+from lznews_normalizer.bounds import MAX_PAGE_BYTES
 from lznews_normalizer.budget import OverBudget, PageBudget
 from lznews_normalizer.deduplicator import Deduplicator
 from lznews_normalizer.diagnostics import faust_state, task_stacks
-from lznews_normalizer.errors import StageError
+from lznews_normalizer.errors import OffContract, StageError
 from lznews_normalizer.gaps import GapGuard
-from lznews_normalizer.pipeline import MAX_PAGE_BYTES
 from lznews_normalizer.stall import StallWatch
 
 log = logging.getLogger(__name__)
@@ -106,12 +106,12 @@ def _dead_letter(stage: str, exc: BaseException | str, event: faust.types.EventT
     return letter
 
 
-def _observe(article: dict[str, Any], timings: dict[str, float]) -> None:
+def _observe(article: Article, timings: dict[str, float]) -> None:
     for stage, seconds in timings.items():
         NORMALIZER_STAGE_LATENCY.labels(stage).observe(seconds)
-    for kind, values in article["entities"].items():
+    for kind, values in article.entities:  # (field, value) pairs, in field order
         NORMALIZER_ENTITIES.labels(kind).observe(len(values))
-    for counter, value in article["quality"].items():
+    for counter, value in article.quality.items():
         if value:
             NORMALIZER_CLEANING.labels(counter).inc(value)
 
@@ -168,12 +168,11 @@ def create_app(s: Settings) -> faust.App:
                          f"written: {err!r}") from err
         state.placed = True
 
-    async def normalise(raw: RawPage, key: bytes) -> tuple[dict[str, Any], dict[str, float]]:
+    async def normalise(raw: RawPage, key: bytes) -> tuple[Article, dict[str, float]]:
         nonlocal budget
         if budget is None:
             budget = PageBudget(s.normalizer_page_timeout_s, s.normalizer_page_memory_mb)
-        return await budget.normalize(raw.model_dump(mode="json", by_alias=True),
-                                      key.decode("utf-8") if key else None)
+        return await budget.normalize(raw, key.decode("utf-8") if key else None)
 
     async def handle(event: faust.types.EventT) -> str:
         watch.progress()
@@ -205,19 +204,18 @@ def create_app(s: Settings) -> faust.App:
             return await dead_letter(event, "schema", exc)
         NORMALIZER_IN.labels(raw.site).inc()
         try:
-            doc, timings = await normalise(raw, key)
-            article = Article.parse(doc)
+            article, timings = await normalise(raw, key)
         except StageError as exc:
             return await dead_letter(event, exc.stage, exc)
         except OverBudget as exc:
             log.error("%s: %s", raw.url, exc)
             return await dead_letter(event, "normalize", exc, exc.error_type)
-        except MessageError as exc:  # the pipeline produced something off-contract: a bug
+        except OffContract as exc:  # the pipeline produced something off-contract: a bug
             return await dead_letter(event, "output", exc)
         except Exception as exc:  # never stop the worker on one page
             log.exception("normalising %s failed", raw.url)
             return await dead_letter(event, "normalize", exc)
-        verdict = dedup.check(doc)
+        verdict = dedup.check(article)
         if verdict.emit:
             value = article.to_bytes()
             if len(value) > s.kafka_max_request_bytes:
@@ -225,12 +223,12 @@ def create_app(s: Settings) -> faust.App:
                                          "over the producer's limit", "too_large")
             await place(event, articles, article.id.encode(), value, "article")
             NORMALIZER_OUT.labels(article.site).inc()
-            _observe(doc, timings)
+            _observe(article, timings)
         else:
             NORMALIZER_DUPLICATES.labels(verdict.kind).inc()
             log.info("%s duplicate of %s (%s): %s", verdict.kind, verdict.duplicate_of,
                      verdict.distance, article.url)
-        dedup.record(doc, verdict)
+        dedup.record(article, verdict)
         return Outcome.ARTICLE if verdict.emit else Outcome.DUPLICATE
 
     async def halt(reason: str) -> None:

@@ -3,6 +3,10 @@
 Modes: `continuous` re-visits each site every interval_s and never closes by itself; `once`
 is one visit of every site; `backfill` walks listing pagination up to --max-pages per site,
 ignoring conditional GETs, and skips articles whose URL date is before --since.
+
+The spider reads its sites and mode from the Scrapy settings (config.py) and shares the
+crawl's seen-store (state.py); Scrapy's item signals tell it when the pipeline is done with an
+article, so that the URL may be queued again.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -24,12 +30,14 @@ from twisted.python.failure import Failure
 
 from lznews_common.metrics import CRAWLER_FILTERED, CRAWLER_LAST_LISTING, CRAWLER_SEEN
 from lznews_common.models import utcnow
+from lznews_common.settings import Settings
+from lznews_crawler.config import Mode
 from lznews_crawler.items import DeadLetterItem, PageItem
 from lznews_crawler.middlewares import too_large
-from lznews_crawler.runtime import Runtime
 from lznews_crawler.safety import Refused
 from lznews_crawler.seenstore import DEAD, DONE, SeenStore
-from lznews_crawler.sites import Site
+from lznews_crawler.sites import Site, SiteList
+from lznews_crawler.state import seen_store
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +77,16 @@ class ListingWalk:
 
 class PolicySpider(Spider):
     name = "lznews"
+    # From the Scrapy settings, in from_crawler.
+    sites: SiteList
+    owned: list[Site]
+    mode: Mode
+    since: date | None  # backfill: skip articles dated earlier
+    max_pages: int | None  # backfill: listing pages per site
+    max_attempts: int
 
-    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.runtime = runtime
-        self.allowed_domains = sorted({d for s in runtime.owned for d in s.allowed_domains})
         self.inflight: set[str] = set()  # canonical URLs queued or being published
         # Canonical URLs requested in each site's current visit: a pending URL re-queued
         # at the visit's start and failed already must not be fetched again when the
@@ -86,15 +99,32 @@ class PolicySpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PolicySpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        lznews: Settings = settings["LZNEWS_SETTINGS"]
+        spider.sites = settings["LZNEWS_SITES"]
+        spider.owned = [spider.sites.by_name[n] for n in settings.getlist("LZNEWS_OWNED_SITES")]
+        spider.mode = settings["LZNEWS_MODE"]
+        spider.since = settings["LZNEWS_SINCE"]
+        spider.max_pages = settings["LZNEWS_MAX_PAGES"]
+        spider.max_attempts = lznews.crawler_max_attempts
+        spider.allowed_domains = sorted({d for s in spider.owned for d in s.allowed_domains})
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        # Whatever the pipeline made of an item (published, dropped, failed), its URLs may be
+        # queued again: the seen-store says whether they still need fetching.
+        for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
+            crawler.signals.connect(spider._release, signal=signal)
         return spider
+
+    @cached_property
+    def store(self) -> SeenStore:
+        return seen_store(self.crawler)
 
     # --- scheduling ---------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Request]:
-        for site in self.runtime.owned:
+        for site in self.owned:
             for request in self._visit(site):
                 yield request
 
@@ -105,33 +135,33 @@ class PolicySpider(Spider):
         self.visit_requested[site.name] = set()
         for url in site.listing_urls:
             yield self._listing_request(site, url, 0, ListingWalk(site.name))
-        if self.runtime.mode != "backfill":
-            for p in self.runtime.store.pending(site.name):
+        if self.mode != "backfill":
+            for p in self.store.pending(site.name):
                 if self._wanted(site, p.url):
                     yield self._article_request(site, p.url, p.fetch_url)
 
     def _opened(self, spider: Spider) -> None:
-        CRAWLER_SEEN.set(self.runtime.store.size)
-        if self.runtime.mode == "continuous":
+        CRAWLER_SEEN.set(self.store.size)
+        if self.mode == "continuous":
             self._ticker = task.LoopingCall(self._tick)
             self._ticker.start(TICK_S, now=False)
 
     def _tick(self) -> None:
         now = time.monotonic()
-        for site in self.runtime.owned:
+        for site in self.owned:
             if now >= self.next_visit.get(site.name, float("inf")):
                 for request in self._visit(site):
                     self.crawler.engine.crawl(request)
 
     def _idle(self, spider: Spider) -> None:
-        if self.runtime.mode == "continuous":
+        if self.mode == "continuous":
             raise DontCloseSpider
 
     def _closed(self, spider: Spider, reason: str) -> None:
         if self._ticker is not None and self._ticker.running:
             self._ticker.stop()
 
-    def release(self, item: PageItem | DeadLetterItem) -> None:
+    def _release(self, item: Any) -> None:
         self.inflight.discard(item.key)
         self.inflight.difference_update(item.aliases)
 
@@ -140,8 +170,8 @@ class PolicySpider(Spider):
     def _listing_request(self, site: Site, url: str, depth: int, walk: ListingWalk) -> Request:
         walk.opened()
         headers: dict[str, str] = {}
-        if self.runtime.mode != "backfill":
-            etag, modified = self.runtime.store.validators(site.name, url)
+        if self.mode != "backfill":
+            etag, modified = self.store.validators(site.name, url)
             if etag:
                 headers["If-None-Match"] = etag
             if modified:
@@ -169,18 +199,17 @@ class PolicySpider(Spider):
     # --- listings -------------------------------------------------------------------------------
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        rt = self.runtime
-        site = rt.sites.by_name[response.meta["site"]]
+        site = self.sites.by_name[response.meta["site"]]
         walk: ListingWalk = response.meta["walk"]
         if response.status == 304:
             CRAWLER_LAST_LISTING.labels(site.name).set(time.time())
             self.crawler.stats.inc_value("lznews/listing_not_modified")
-            walk.closed(rt.store)
+            walk.closed(self.store)
             return
         if not isinstance(response, TextResponse):
             log.warning("listing %s is not text (%s)", response.url, _header(response,
                                                                               "Content-Type"))
-            walk.closed(rt.store, failed=True)
+            walk.closed(self.store, failed=True)
             return
         if site.encoding:
             response = response.replace(encoding=site.encoding)
@@ -195,56 +224,55 @@ class PolicySpider(Spider):
             if site.is_article(url):
                 canonical = site.canonical(url)
                 day = site.article_date(canonical)
-                if rt.since is not None and day is not None and day < rt.since:
+                if self.since is not None and day is not None and day < self.since:
                     continue
                 in_range += 1
-                state = rt.store.state(site.name, canonical)
+                state = self.store.state(site.name, canonical)
                 if state in (DONE, DEAD):
                     continue
                 unfinished += 1
                 if state is None:
-                    rt.store.add_pending(site.name, canonical, url)
+                    self.store.add_pending(site.name, canonical, url)
                     self.crawler.stats.inc_value("lznews/discovered")
                 if self._wanted(site, canonical):
                     yield self._article_request(site, canonical, url)
             elif site.is_listing_page(url):
                 more_pages.append(url.split("#", 1)[0])
-        CRAWLER_SEEN.set(rt.store.size)
+        CRAWLER_SEEN.set(self.store.size)
 
         # Pagination: continuous visits stop at the first page with nothing new, unless the
         # next page was never walked to the end (a crash or failure cut the walk short); a
         # backfill goes on while pages still hold articles on or after --since, up to
         # --max-pages.
         depth = response.meta["page_depth"]
-        cap = rt.max_pages if rt.max_pages is not None else site.max_listing_pages
+        cap = self.max_pages if self.max_pages is not None else site.max_listing_pages
         if depth + 1 < cap:
             seen = self.visited_listings.setdefault(site.name, set())
             for url in more_pages:
                 if url in seen:
                     continue
-                if rt.mode == "backfill":
+                if self.mode == "backfill":
                     follow = in_range > 0
                 else:
-                    follow = unfinished > 0 or not rt.store.walked(site.name, url)
+                    follow = unfinished > 0 or not self.store.walked(site.name, url)
                 if follow:
                     seen.add(url)
                     yield self._listing_request(site, url, depth + 1, walk)
         # Last, after every discovered article is pending in the store and every next page
         # is counted in the walk.
-        walk.closed(rt.store)
+        walk.closed(self.store)
 
     def listing_failed(self, failure: Failure) -> None:
         # Not dead-lettered: a broken listing repeats every interval; the staleness of
         # lznews_crawler_last_listing_success_timestamp_seconds is what alerts.
         _, reason, error = self._failure_kind(failure.request, failure.value)
         log.warning("listing %s failed (%s: %s)", failure.request.url, reason, error)
-        failure.request.meta["walk"].closed(self.runtime.store, failed=True)
+        failure.request.meta["walk"].closed(self.store, failed=True)
 
     # --- articles -------------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[PageItem | DeadLetterItem]:
-        rt = self.runtime
-        site = rt.sites.by_name[response.meta["site"]]
+        site = self.sites.by_name[response.meta["site"]]
         canonical = response.meta["canonical"]
         first_url = (response.meta.get("redirect_urls") or [response.url])[0]
         final = site.canonical(response.url)
@@ -253,8 +281,8 @@ class PolicySpider(Spider):
             yield self._dead(site, canonical, first_url, "redirect_not_article",
                              f"redirected to {response.url}, not an article URL")
             return
-        if final != canonical and rt.store.state(site.name, final) == DONE:
-            rt.store.mark_done(site.name, canonical)  # a second spelling of a published page
+        if final != canonical and self.store.state(site.name, final) == DONE:
+            self.store.mark_done(site.name, canonical)  # a second spelling of a published page
             self.inflight.discard(canonical)
             return
         yield PageItem(
@@ -268,9 +296,8 @@ class PolicySpider(Spider):
         )
 
     def article_failed(self, failure: Failure) -> Iterator[DeadLetterItem]:
-        rt = self.runtime
         request: Request = failure.request
-        site = rt.sites.by_name[request.meta["site"]]
+        site = self.sites.by_name[request.meta["site"]]
         canonical = request.meta["canonical"]
         exc = failure.value
         permanent, reason, error = self._failure_kind(request, exc)
@@ -278,11 +305,11 @@ class PolicySpider(Spider):
         if reason == "robots_disallowed":
             CRAWLER_FILTERED.labels("robots").inc()
         if not permanent:
-            attempts = rt.store.record_failure(site.name, canonical)
+            attempts = self.store.record_failure(site.name, canonical)
             self.inflight.discard(canonical)
             log.warning("article %s failed (%s: %s), visit %d of %d", request.url, reason,
-                        error, attempts, rt.settings.crawler_max_attempts)
-            if attempts < rt.settings.crawler_max_attempts:
+                        error, attempts, self.max_attempts)
+            if attempts < self.max_attempts:
                 return
             reason = f"{reason}_gave_up"
         else:

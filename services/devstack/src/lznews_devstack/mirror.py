@@ -7,7 +7,7 @@ which is how the crawler's host map sends them) or with a Host header, and the r
 pages carry ETag and Last-Modified and answer conditional GETs with 304. It serves only those
 virtual hosts and never forwards anything: an unknown host is a 404. Listens on 127.0.0.1 only.
 
-    python -m lznews_crawler.mirror --port 8088 [--root fixtures/mirror]
+    python -m lznews_devstack.mirror --port 8088 [--root fixtures/mirror]
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def add_article(root: Path, host: str, listing_path: str, article_path: str, tit
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lznews_crawler.mirror",
+    parser = argparse.ArgumentParser(prog="python -m lznews_devstack.mirror",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8088)
     parser.add_argument("--root", type=Path, default=Path("fixtures/mirror"))

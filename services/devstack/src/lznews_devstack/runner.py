@@ -25,8 +25,9 @@ from rich.live import Live
 from rich.table import Table
 
 from lznews_common.settings import env_file, load_settings
-from lznews_common.stack import STATE_DIR, LocalStack, die_with_parent, free_port, write_env_file
 from lznews_common.topics import prepare_topics
+from lznews_devstack.processes import die_with_parent, free_port
+from lznews_devstack.stack import STATE_DIR, LocalStack, write_env_file
 
 BIN = Path(sys.executable).parent
 MIRROR_ROOT = Path("fixtures/mirror")
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     children: list[Child] = []
     if args.offline:
         mirror_port = free_port()
-        children.append(Child("mirror", [str(BIN / "python"), "-m", "lznews_crawler.mirror",
+        children.append(Child("mirror", [str(BIN / "python"), "-m", "lznews_devstack.mirror",
                                          "--port", str(mirror_port), "--root", str(MIRROR_ROOT)],
                               None, env, logs / "mirror.log"))
         env = env | {"LZNEWS_CRAWLER_HOST_MAP": f"*=127.0.0.1:{mirror_port}",
