@@ -5,7 +5,8 @@ from __future__ import annotations
 from kafka import TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-from lznews_common.offsets import Batch, settled_prefix
+from lznews_common.batching import Batch
+from lznews_common.offsets import settled_prefix
 
 
 def _record(partition: int, offset: int, value: bytes | None = b"{}") -> ConsumerRecord:

@@ -3,7 +3,8 @@
 A stage is a small subclass: how to read a record (`decode`), what to do with a batch
 (`handle`), what to make ready first (`setup`). The base does the rest, the same way for all:
 - poll, batch by count, bytes and age; tombstones are ignored, records over the size limit or
-  that do not decode are dead-lettered with the reason, before the stage sees the batch;
+  that do not decode are dead-lettered with the reason, in log order (the good records before a
+  bad one are handled first, so a dead letter that cannot be written halts after them);
 - commit only what has an outcome: per partition, the unbroken run of settled records (written,
   or dead-lettered); a failure halfway through a batch commits the run before it, never past;
 - waits (every retry's backoff) keep the group membership by polling with consumption paused,
@@ -17,6 +18,7 @@ A stage is a small subclass: how to read a record (`decode`), what to do with a 
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +30,12 @@ from prometheus_client import Gauge
 from tenacity import Retrying
 
 from lznews_common import kafka
+from lznews_common.batching import Batch, Limits, Polled, partition_of
 from lznews_common.deadletter import DeadLetterFailed, DeadLetterSink, halt, oversize
 from lznews_common.health import ConsumerHealth, Stopping
+from lznews_common.httpserver import serve_while
 from lznews_common.models import MessageError
-from lznews_common.offsets import Batch, Offsets, partition_of
+from lznews_common.offsets import Offsets
 from lznews_common.retry import retrying
 from lznews_common.settings import Settings
 from lznews_common.startup import prepare_topics_when_reachable
@@ -42,29 +46,12 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Polled(Generic[T]):
-    """A record that passed the gate, with its decoded message."""
-
-    record: ConsumerRecord
-    message: T
-
-
-@dataclass(frozen=True)
 class _Rejected:
     """A record the gate settles: counted as `outcome`, dead-lettered if `error_type`."""
 
     outcome: str
     error_type: str = ""
     error: str = ""
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_records: int
-    max_bytes: int = 1 << 62
-    max_wait_s: float = 0.0  # 0: handle what each poll brings
-    max_record_bytes: int = 8 << 20  # larger records are dead-lettered unread
-    max_record_setting: str = "LZNEWS_MAX_ARTICLE_BYTES"  # named in that dead letter
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -135,6 +122,18 @@ class ConsumerWorker(Generic[T]):
 
     def stop(self, *_: Any) -> None:
         self.health.stopping = True
+
+    def check(self) -> tuple[bool, dict[str, Any]]:
+        """What /healthz answers."""
+        return self.health.check()
+
+    def serve(self, metrics_port: int) -> None:
+        """Run until SIGTERM or SIGINT, with /metrics and /healthz on the port
+        (LZNEWS_METRICS_PORT wins)."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        serve_while(self.s.metrics_host, self.s.metrics_port or metrics_port, self.check,
+                    self.run)
 
     def retrying(self, retry_on: Callable[[BaseException], bool], what: str) -> Retrying:
         """Retries with backoff spent in `wait`; health shows each failure."""

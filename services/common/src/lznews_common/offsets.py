@@ -1,4 +1,4 @@
-"""A consumer's offset book: what is polled and waiting, what is settled, what to commit.
+"""A consumer's offset book: what is settled, what to commit, where the group stands.
 
 A record is settled when it has a final outcome (written to the stage's output or
 dead-lettered). Per partition only the settled prefix is committed: a record that reached
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -18,45 +17,11 @@ from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import Gauge
 
+from lznews_common.batching import partition_of
+
 log = logging.getLogger(__name__)
 
 LAG_EVERY_S = 5.0  # how often the lag asks the broker for end offsets
-
-
-def partition_of(record: ConsumerRecord) -> TopicPartition:
-    return TopicPartition(record.topic, record.partition)
-
-
-class Batch:
-    """Records waiting for the next flush, bounded by count and bytes by the caller."""
-
-    def __init__(self) -> None:
-        self.records: list[ConsumerRecord] = []
-        self.bytes = 0
-        self.opened = 0.0
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def add(self, record: ConsumerRecord) -> None:
-        if not self.records:
-            self.opened = time.monotonic()
-        self.records.append(record)
-        self.bytes += len(record.value or b"")
-
-    def age(self) -> float:
-        return time.monotonic() - self.opened if self.records else 0.0
-
-    def take(self) -> list[ConsumerRecord]:
-        out, self.records, self.bytes = self.records, [], 0
-        return out
-
-    def drop(self, partitions: Iterable[TopicPartition]) -> None:
-        gone = set(partitions)
-        kept = [r for r in self.records if partition_of(r) not in gone]
-        self.records, self.bytes = [], 0
-        for r in kept:
-            self.add(r)
 
 
 def settled_prefix(records: list[ConsumerRecord],

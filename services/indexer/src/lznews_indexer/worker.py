@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import time
 from collections.abc import Iterable
@@ -26,7 +25,6 @@ from elastic_transport import TransportError
 from elasticsearch import ApiError
 
 from lznews_common.consumer import ConsumerWorker, Limits, Polled
-from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
     FRESHNESS,
@@ -189,12 +187,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     setup_logging(settings)
     worker = Indexer(settings, exit_when_idle_s=args.exit_when_idle)
-    signal.signal(signal.SIGTERM, worker.stop)
-    signal.signal(signal.SIGINT, worker.stop)
     if args.bootstrap_only:
         return 0 if worker.setup_until_ready() else 1
-    serve_while(settings.metrics_host, settings.metrics_port or settings.indexer_metrics_port,
-                worker.check, worker.run)
+    worker.serve(settings.indexer_metrics_port)
     return 0
 
 

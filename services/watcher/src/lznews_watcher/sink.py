@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
-import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,6 @@ from pathlib import Path
 from kafka.consumer.fetcher import ConsumerRecord
 
 from lznews_common.consumer import ConsumerWorker, Limits, Polled
-from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import ALERT_DELIVERIES, ALERT_DELIVERY_LATENCY
 from lznews_common.models import Alert
@@ -123,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     if digest_dir is None and not settings.watch_webhook_url:
         parser.error("nothing to deliver to: set LZNEWS_WATCH_WEBHOOK_URL and/or --digest DIR")
     sink = AlertSink(settings, digest_dir)
-    signal.signal(signal.SIGTERM, sink.stop)
-    signal.signal(signal.SIGINT, sink.stop)
-    serve_while(settings.metrics_host, settings.metrics_port or settings.alert_sink_metrics_port,
-                sink.health.check, sink.run)
+    sink.serve(settings.alert_sink_metrics_port)
     return 0
 
 

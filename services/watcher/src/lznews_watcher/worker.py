@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 import time
 import uuid
@@ -28,7 +27,6 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 
 from lznews_common.consumer import ConsumerWorker, Limits, Polled
-from lznews_common.httpserver import serve_while
 from lznews_common.logs import setup_logging
 from lznews_common.metrics import (
     WATCH_ARTICLES,
@@ -205,10 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     setup_logging(settings)
     worker = Watcher(settings)
-    signal.signal(signal.SIGTERM, worker.stop)
-    signal.signal(signal.SIGINT, worker.stop)
-    serve_while(settings.metrics_host, settings.metrics_port or settings.watcher_metrics_port,
-                worker.health.check, worker.run)
+    worker.serve(settings.watcher_metrics_port)
     return 0
 
 
