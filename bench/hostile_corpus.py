@@ -7,7 +7,7 @@ hostile_pages() yields (name, raw bytes) pairs: the pages of tracker issue 14 (a
 mix of them) and the other shapes that make text-processing code slow or crash: deep nesting,
 huge attributes, bracket soup, a 5 MB line, digit and date runs, exotic whitespace, thousands
 of scripts, NUL bytes, terminal escapes, broken UTF-8 / GB18030 and a very long URL.
-url_for(name) is the URL to fetch each page "from". Used by tests/normalizer/test_hostile.py
+url_for(name) is the URL to fetch each page "from". Used by tests/normalizer/test_hostile_pages.py
 and bench/bench_hostile.py, so the test proves what the benchmark times.
 """
 

@@ -22,8 +22,11 @@ import time
 from pathlib import Path
 
 import ner_worker
-from accuracy import DEVSET, DOC, NER_MARKER, Page, load_devset, markdown_table, render, run_lznews
+from extractors import run_lznews
+from gold import DEVSET, Page, load_devset
+from report import DOC, NER_MARKER
 from scoring import ENTITY_TYPES, PR, score_entities
+from text_table import markdown_table, render
 
 from lznews_normalizer.entities import extract_entities
 

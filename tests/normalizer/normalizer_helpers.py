@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bench import hostile_corpus
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "articles"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text("utf-8"))
 PAGES = {p["file"]: p for p in MANIFEST["pages"]}
@@ -25,6 +27,12 @@ def raw_page(body: bytes, url: str = "http://www.lzbs.com.cn/lanzhounews/2025-04
         "body_b64": base64.b64encode(body).decode("ascii"),
         "crawl_id": "test",
     }
+
+
+def utf8_page(**kw: Any) -> dict[str, Any]:
+    """A page of the hostile corpus (bench.hostile_corpus.page), sent as UTF-8."""
+    return raw_page(hostile_corpus.page(**kw).encode("utf-8"),
+                    content_type="text/html; charset=utf-8")
 
 
 def fixture_raw(name: str) -> dict[str, Any]:
