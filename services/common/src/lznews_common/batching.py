@@ -28,10 +28,10 @@ class Polled(Generic[T]):
 @dataclass(frozen=True)
 class Limits:
     max_records: int
+    max_record_bytes: int  # larger records are dead-lettered unread
+    max_record_setting: str  # the setting named in that dead letter
     max_bytes: int = 1 << 62
     max_wait_s: float = 0.0  # 0: handle what each poll brings
-    max_record_bytes: int = 8 << 20  # larger records are dead-lettered unread
-    max_record_setting: str = "LZNEWS_MAX_ARTICLE_BYTES"  # named in that dead letter
 
 
 class Batch:

@@ -187,10 +187,9 @@ class ConsumerWorker(Generic[T]):
 
     def setup_until_ready(self) -> bool:
         """Run `setup` until it succeeds; False if asked to stop first."""
-        retry = retrying(lambda exc: isinstance(exc, self.setup_errors),
-                         initial_s=self.retry_initial_s, max_s=self.retry_max_s,
-                         sleep=self.health.sleep, on_retry=self.health.failing, log=log,
-                         what=f"{self.stage} setup")
+        # No consumer yet: `wait` is a plain stoppable sleep.
+        retry = self.retrying(lambda exc: isinstance(exc, self.setup_errors),
+                              f"{self.stage} setup")
         try:
             retry(self.setup)
         except Stopping:

@@ -6,7 +6,7 @@ import ssl
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.structs import OffsetAndMetadata, TopicPartition
+from kafka.structs import TopicPartition
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 from lznews_common.settings import Settings
@@ -94,15 +94,6 @@ def faust_config(s: Settings) -> dict[str, Any]:
         else:
             cfg["broker_credentials"] = context
     return cfg
-
-
-def offsets_after(records: list[Any]) -> dict[TopicPartition, OffsetAndMetadata]:
-    """The offsets to commit once `records` are done: one past the highest per partition."""
-    highest: dict[TopicPartition, int] = {}
-    for r in records:
-        tp = TopicPartition(r.topic, r.partition)
-        highest[tp] = max(highest.get(tp, -1), r.offset)
-    return {tp: OffsetAndMetadata(off + 1, "", -1) for tp, off in highest.items()}
 
 
 def _retriable(exc: BaseException) -> bool:

@@ -66,7 +66,8 @@ class Watcher(ConsumerWorker[Article]):
             settings,
             topic=settings.topic(ARTICLES),
             group=f"{settings.topic_prefix}{settings.watcher_group_id}",
-            limits=Limits(max_records=POLL_RECORDS, max_record_bytes=settings.max_article_bytes),
+            limits=Limits(max_records=POLL_RECORDS, max_record_bytes=settings.max_article_bytes,
+                          max_record_setting="LZNEWS_MAX_ARTICLE_BYTES"),
             retry_initial_s=settings.watch_retry_initial_s,
             retry_max_s=settings.watch_retry_max_s,
         )
