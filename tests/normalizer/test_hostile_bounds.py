@@ -4,12 +4,10 @@ not fit is cut where it does the least harm and counted.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from lxml import html
 
-from bench.hostile_corpus import STORY, TITLE, han_run, page
+from bench.hostile_corpus import STORY, TITLE, page
 from lznews_normalizer.bounds import (
     MAX_BODY_CHARS,
     MAX_BODY_LINES,
@@ -20,47 +18,11 @@ from lznews_normalizer.bounds import (
 from lznews_normalizer.parse import MAX_ELEMENTS, cap_lines, cut_elements
 from lznews_normalizer.pipeline import normalize
 from lznews_normalizer.repair import MAX_RECOVERIES, repair_lines
-from lznews_normalizer.tagger import HMM_BUDGET, PIECE, default_tagger, pieces
 from lznews_normalizer.titles import MAX_TITLE_CHARS, extract_title, strip_site_affixes
 
 from .normalizer_helpers import raw_page, utf8_page
 
 # --- bounds on what the stages read -------------------------------------------------------------
-
-
-def test_tagging_in_pieces_gives_the_same_tokens() -> None:
-    text = "\n".join(["兰州市科技局局长王柠表示，今年将安排专项资金3000万元，支持重点实验室建设。"
-                      "会议强调，要加快推进科技成果转化（记者张淼淼）。"] * 120)
-    assert len(text) > HMM_BUDGET
-    tagger = default_tagger()
-    assert tagger.tag(text) == [(p.word, p.flag) for p in tagger._pos.cut(text)]
-
-
-def test_pieces_cut_after_separators() -> None:
-    text = "兰州市科技局。" * 300 + "兰" * 2_500
-    parts = pieces(text, PIECE)
-    assert "".join(parts) == text
-    assert all(len(p) <= PIECE for p in parts)
-    assert all(p.endswith("。") for p in parts[:-4])
-
-
-def test_hmm_reads_a_bounded_share_of_text_without_words(monkeypatch: pytest.MonkeyPatch) -> None:
-    """jieba's HMM costs ~0.25 ms a character on text that forms no words: past its budget the
-    rest of the body is tagged with the dictionary only."""
-    tagger = default_tagger()
-    calls: list[tuple[int, bool]] = []
-    real = tagger._pos
-
-    class Recorder:
-        def cut(self, text: str, HMM: bool = True) -> Any:  # noqa: N803 - jieba's name
-            calls.append((len(text), HMM))
-            return real.cut(text, HMM=HMM)
-
-    monkeypatch.setattr(tagger, "_pos", Recorder())
-    text = "，".join(han_run(20_000)[i:i + 400] for i in range(0, 20_000, 400))
-    tokens = tagger.tag(text)
-    assert "".join(w for w, _ in tokens) == text
-    assert sum(n for n, hmm in calls if hmm) <= HMM_BUDGET + PIECE
 
 
 def test_oversized_page_is_truncated_with_its_bulk_stripped_first() -> None:

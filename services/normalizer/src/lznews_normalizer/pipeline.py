@@ -172,7 +172,7 @@ def normalize_page(
         title = meta.title or _title_from_body(cleaned.body)
 
     with stage("entities"):
-        entities = extract_entities(body, tagger, known_people=meta.authors)
+        entities = extract_entities(body, tagger, known_people=meta.authors, staff=meta.editors)
 
     with stage("dedup"):
         chash = content_hash(body)

@@ -112,10 +112,9 @@ Lexicon = Callable[[str], int]
 
 
 def default_lexicon(word: str) -> int:
-    # Share the entity tagger's dictionary: one jieba dictionary in memory per process.
-    from .tagger import default_tagger
+    from .lexicon import word_frequency
 
-    return default_tagger().freq(to_simplified(word))
+    return word_frequency(to_simplified(word))
 
 
 @lru_cache(maxsize=1)
